@@ -1,0 +1,41 @@
+"""rnnlab: the library behind the recurrent-neural-network course.
+
+Importing it has no side effects: no seeding, no printing, no plot style, no torch.
+"""
+
+from rnnlab import gradcheck
+from rnnlab.config import fast_mode, steps
+from rnnlab.reference import (
+    output_backward,
+    output_forward,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+    softmax,
+    temporal_softmax_loss,
+)
+from rnnlab.torch_bridge import from_torch_rnn, to_torch_rnn
+from rnnlab.weights import RNNWeights, init_rnn, orthogonal, xavier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "RNNWeights",
+    "fast_mode",
+    "from_torch_rnn",
+    "gradcheck",
+    "init_rnn",
+    "orthogonal",
+    "output_backward",
+    "output_forward",
+    "rnn_backward",
+    "rnn_forward",
+    "rnn_step_backward",
+    "rnn_step_forward",
+    "softmax",
+    "steps",
+    "temporal_softmax_loss",
+    "to_torch_rnn",
+    "xavier",
+]

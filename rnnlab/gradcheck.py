@@ -1,0 +1,110 @@
+"""Gradient checking: centred finite differences, relative error, a readable table."""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+
+def rel_error(got: np.ndarray, expected: np.ndarray, floor: float = 1e-8) -> float:
+    """Largest element-wise relative error ``|got - expected| / max(|got| + |expected|, floor)``.
+
+    The floor keeps entries that are both (nearly) zero from dividing by zero.
+    Arrays of different shapes have an infinite error.
+    """
+    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        return float("inf")
+    if got.size == 0:
+        return 0.0
+    err = np.abs(got - expected) / np.maximum(np.abs(got) + np.abs(expected), floor)
+    return float(np.nan_to_num(err, nan=np.inf).max())
+
+
+def numeric_gradient(f: Callable[[np.ndarray], object], x: np.ndarray,
+                     dout: np.ndarray | None = None, eps: float = 1e-6) -> np.ndarray:
+    """Centred finite-difference gradient of ``sum(f(x) * dout)`` with respect to ``x``.
+
+    Parameters
+    ----------
+    f : function of one array returning a scalar (then ``dout`` is omitted) or an array
+        of the shape of ``dout``.
+    x : the point; it is copied, never modified.
+    dout : upstream gradient of ``f``'s output.
+    eps : step; the error of the estimate is of order ``eps**2``.
+
+    Notes
+    -----
+    ``grad[i] = (L(x + eps e_i) - L(x - eps e_i)) / (2 eps)`` with
+    ``L(x) = sum(f(x) * dout)``.
+    """
+    point = np.array(x, dtype=np.float64 if np.asarray(x).dtype.kind != "f" else x.dtype)
+    grad = np.zeros_like(point)
+
+    def loss(p: np.ndarray) -> float:
+        out = f(p)
+        return float(out) if dout is None else float(np.sum(np.asarray(out) * dout))
+
+    for i in np.ndindex(point.shape):
+        saved = point[i]
+        point[i] = saved + eps
+        plus = loss(point.copy())
+        point[i] = saved - eps
+        minus = loss(point.copy())
+        point[i] = saved
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+class Comparison(NamedTuple):
+    """One line of a comparison table."""
+
+    name: str
+    error: float
+    tol: float
+
+    @property
+    def passed(self) -> bool:
+        return self.error <= self.tol
+
+    def __str__(self) -> str:
+        verdict = "pass" if self.passed else "FAIL"
+        return f"{self.name:<14} {self.error:>14.2e} {self.tol:>9.0e}  {verdict}"
+
+
+class Table(list):
+    """Comparisons that print one line per quantity; ``table.passed`` is True if all pass."""
+
+    @property
+    def passed(self) -> bool:
+        return all(row.passed for row in self)
+
+    def __str__(self) -> str:
+        header = f"{'quantity':<14} {'max rel error':>14} {'tolerance':>9}  result"
+        return "\n".join([header, "-" * len(header), *map(str, self)])
+
+
+def compare(pairs: dict[str, tuple[np.ndarray, np.ndarray]], tol: float = 1e-7) -> Table:
+    """Compare ``{name: (got, expected)}`` by :func:`rel_error`; print the result to read it."""
+    return Table(Comparison(name, rel_error(got, want), tol) for name, (got, want) in pairs.items())
+
+
+def check_gradients(f: Callable[..., object], inputs: dict[str, np.ndarray],
+                    grads: dict[str, np.ndarray], dout: np.ndarray | None = None,
+                    tol: float = 1e-6, eps: float = 1e-6) -> Table:
+    """Compare analytic gradients with centred finite differences.
+
+    Parameters
+    ----------
+    f : function called as ``f(**inputs)``.
+    inputs : the arguments of ``f``.
+    grads : ``{name: gradient of sum(f(**inputs) * dout) with respect to inputs[name]}``.
+    dout : upstream gradient of ``f``'s output (omit when ``f`` returns a scalar).
+    """
+    pairs = {}
+    for name, grad in grads.items():
+        def partial(value: np.ndarray, name: str = name) -> object:
+            return f(**{**inputs, name: value})
+        pairs["d" + name] = (grad, numeric_gradient(partial, inputs[name], dout, eps))
+    return compare(pairs, tol)
