@@ -122,7 +122,7 @@ def rnn_step_backward(dh_next: np.ndarray, cache: StepCache) -> StepGrads:
     ``dWx = x.T @ da``, ``dWh = h_prev.T @ da``, ``db = da.sum(axis=0)``.
     """
     _check_cache(cache, StepCache)
-    check_arrays(dh_next=(dh_next, "N H"), h_next=(cache.h_next, "N H"))
+    check_arrays(h_next=(cache.h_next, "N H"), dh_next=(dh_next, "N H"))
     da = dh_next * (1.0 - cache.h_next**2)
     return StepGrads(da @ cache.Wx.T, da @ cache.Wh.T, cache.x.T @ da, cache.h_prev.T @ da,
                      da.sum(axis=0))
@@ -178,7 +178,7 @@ def rnn_backward(dhs: np.ndarray, cache: SequenceCache) -> SequenceGrads:
     gradients are summed over all steps.
     """
     _check_cache(cache, SequenceCache)
-    check_arrays(dhs=(dhs, "N T H"), hs=(cache.hs, "N T H"))
+    check_arrays(hs=(cache.hs, "N T H"), dhs=(dhs, "N T H"))
     x, h0, Wx, Wh, hs = cache
     dx = np.empty_like(x)
     dWx, dWh = np.zeros_like(Wx), np.zeros_like(Wh)
@@ -226,7 +226,8 @@ def output_backward(dscores: np.ndarray, cache: OutputCache) -> OutputGrads:
         ``(dhs (N, T, H), dWy (H, V), dby (V,))``.
     """
     _check_cache(cache, OutputCache)
-    check_arrays(dscores=(dscores, "N T V"), Wy=(cache.Wy, "H V"))
+    check_arrays(hs=(cache.hs, "N T H"), Wy=(cache.Wy, "H V"),
+                 dscores=(dscores, "N T V"))
     hs = cache.hs
     dWy = hs.reshape(-1, hs.shape[-1]).T @ dscores.reshape(-1, dscores.shape[-1])
     return OutputGrads(dscores @ cache.Wy.T, dWy, dscores.sum(axis=(0, 1)))

@@ -69,7 +69,8 @@ def check_arrays(**specs: tuple[object, str]) -> dict[str, int]:
 def check_labels(name: str, value: object, shape: tuple[int, ...], kind: str = "iu") -> None:
     """Check an integer (``kind="iu"``) or boolean (``kind="b"``) array's dtype and shape."""
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array of shape {shape}; got {type(value).__name__}")
+        raise TypeError(f"{name} must be a numpy array of shape {shape}; "
+                        f"got {type(value).__name__}")
     if value.dtype.kind not in kind:
         expected = "an integer dtype" if kind == "iu" else "dtype bool"
         raise TypeError(f"{name} has dtype {value.dtype}; expected {expected}")

@@ -23,7 +23,7 @@ def _positive(**sizes: int) -> None:
 
 def xavier(n_in: int, n_out: int, rng: np.random.Generator,
            dtype: type = np.float64) -> np.ndarray:
-    """Glorot-uniform ``(n_in, n_out)`` matrix: ``U(-a, a)`` with ``a = sqrt(6 / (n_in + n_out))``."""
+    """Glorot-uniform ``(n_in, n_out)`` matrix: ``U(-a, a)``, ``a = sqrt(6 / (n_in + n_out))``."""
     _positive(n_in=n_in, n_out=n_out)
     limit = np.sqrt(6.0 / (n_in + n_out))
     return rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
