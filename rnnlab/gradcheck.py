@@ -69,9 +69,12 @@ class Comparison(NamedTuple):
     def passed(self) -> bool:
         return self.error <= self.tol
 
-    def __str__(self) -> str:
+    def line(self, width: int = 14) -> str:
         verdict = "pass" if self.passed else "FAIL"
-        return f"{self.name:<14} {self.error:>14.2e} {self.tol:>9.0e}  {verdict}"
+        return f"{self.name:<{width}} {self.error:>14.2e} {self.tol:>9.0e}  {verdict}"
+
+    def __str__(self) -> str:
+        return self.line()
 
 
 class Table(list):
@@ -82,8 +85,9 @@ class Table(list):
         return all(row.passed for row in self)
 
     def __str__(self) -> str:
-        header = f"{'quantity':<14} {'max rel error':>14} {'tolerance':>9}  result"
-        return "\n".join([header, "-" * len(header), *map(str, self)])
+        width = max([14, *(len(row.name) for row in self)])
+        header = f"{'quantity':<{width}} {'max rel error':>14} {'tolerance':>9}  result"
+        return "\n".join([header, "-" * len(header), *(row.line(width) for row in self)])
 
 
 def compare(pairs: dict[str, tuple[np.ndarray, np.ndarray]], tol: float = 1e-7) -> Table:
