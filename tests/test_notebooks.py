@@ -7,11 +7,10 @@ import sys
 
 import nbformat
 import pytest
+from conftest import ROOT, UNITS
 from nbclient import NotebookClient
 from nbgrader.validator import Validator
 from traitlets.config.loader import PyFileConfigLoader
-
-from conftest import ROOT, UNITS
 
 
 def course_config():
