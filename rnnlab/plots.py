@@ -92,7 +92,7 @@ def plot_hidden_states(hs: np.ndarray, ax: plt.Axes | None = None, units: int = 
     ax.set_ylabel("$h_t$ (tanh, in [-1, 1])")
     ax.set_ylim(-1.05, 1.05)
     ax.set_title(title)
-    ax.legend(ncol=3, fontsize=8)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return ax
 
 
