@@ -1,0 +1,178 @@
+"""Benchmark the Numba kernel against the NumPy reference and torch.nn.RNN.
+
+Run ``python benchmarks/bench_kernels.py`` (add ``--quick`` for fewer repeats). It prints
+the machine, the float64 GEMM rate of this machine, the compile times of the kernel,
+the median time of forward + full BPTT for each size with the speed-ups and GFLOP/s, and
+the training throughput of the character model with each backend. Every timing is a
+median over repeats in this one process, on the same data, one implementation at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import scipy
+import torch
+
+from rnnlab import charmodel, kernels, reference
+from rnnlab.torch_bridge import to_torch_rnn
+
+# (T, N, D, H) and the targets: speed-up over torch.nn.RNN and over the reference.
+SIZES = [((100, 1, 16, 32), 40, 10), ((100, 8, 16, 32), 10, 4), ((100, 32, 32, 64), 2, 1),
+         ((200, 64, 64, 128), 1, 1), ((100, 64, 256, 512), 1, 1)]
+GEMM_FRACTION_TARGET = 0.45  # for the largest size
+TRAIN_TARGET = 20
+
+
+def median_time(f, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        f()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())
+    return (f"CPU {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+            f"NumPy {np.__version__}, SciPy {scipy.__version__}, Numba {numba.__version__}, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads); "
+            f"load average {os.getloadavg()[0]:.1f}")
+
+
+def gemm_rate(n: int = 2000, repeats: int = 5) -> float:
+    """float64 GFLOP/s of one large ``np.dot`` (all cores)."""
+    a, b = np.random.default_rng(0).standard_normal((2, n, n))
+    return 2 * n**3 / median_time(lambda: np.dot(a, b), repeats, warmup=1) / 1e9
+
+
+_FIRST_CALL = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+from rnnlab import kernels
+t1 = time.perf_counter()
+for dtype in (np.float64, np.float32):
+    x, h0 = np.ones((2, 3, 4), dtype), np.zeros((2, 5), dtype)
+    Wx, Wh, b = np.ones((4, 5), dtype), np.eye(5, dtype=dtype), np.zeros(5, dtype)
+    hs, cache = kernels.rnn_forward(x, h0, Wx, Wh, b)
+    kernels.rnn_backward(hs, cache)
+    if dtype == np.float64:
+        t2 = time.perf_counter()
+print(t1 - t0, t2 - t1, time.perf_counter() - t2)
+"""
+
+
+def compile_times() -> dict[str, tuple[float, float, float]]:
+    """``{"cold": ..., "warm": ...}``: seconds for (import, first float64 forward +
+    backward, first float32 forward + backward) in a fresh process, with an empty and
+    then a filled Numba cache directory."""
+    out = {}
+    with tempfile.TemporaryDirectory() as cache_dir:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+        for kind in ("cold", "warm"):
+            run = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, check=True,
+                                 capture_output=True, text=True)
+            out[kind] = tuple(float(v) for v in run.stdout.split())
+    return out
+
+
+def rnn_case(T: int, N: int, D: int, H: int, repeats: int) -> dict[str, float]:
+    """Median seconds of forward + backward for the kernel, the reference and torch."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, T, D))
+    h0 = 0.5 * rng.standard_normal((N, H))
+    Wx, Wh = rng.standard_normal((D, H)) / np.sqrt(D), rng.standard_normal((H, H)) / np.sqrt(H)
+    b, dhs = 0.1 * rng.standard_normal(H), rng.standard_normal((N, T, H))
+
+    def numpy_like(module):
+        def run():
+            _, cache = module.rnn_forward(x, h0, Wx, Wh, b)
+            module.rnn_backward(dhs, cache)
+        return run
+
+    rnn = to_torch_rnn(Wx, Wh, b)
+    x_t = torch.from_numpy(x).requires_grad_()
+    h0_t = torch.from_numpy(h0[None]).requires_grad_()
+    dhs_t = torch.from_numpy(dhs)
+
+    def torch_run():
+        x_t.grad = h0_t.grad = None
+        rnn.zero_grad(set_to_none=True)
+        hs, _ = rnn(x_t, h0_t)
+        hs.backward(dhs_t)
+
+    slow = max(1, repeats // 4) if N * T * H * H > 1e8 else repeats
+    return {"kernel": median_time(numpy_like(kernels), repeats),
+            "numpy": median_time(numpy_like(reference), slow),
+            "torch": median_time(torch_run, repeats)}
+
+
+def train_rate(backend: str, steps: int, text: np.ndarray, V: int, H: int) -> tuple[float, float]:
+    """Iterations per second of :func:`rnnlab.charmodel.train`, and the last loss."""
+    params = charmodel.init_char_model(V, H, np.random.default_rng(1))
+    charmodel.train(params, text, 3, backend=backend)  # warm-up (and compilation)
+    params = charmodel.init_char_model(V, H, np.random.default_rng(1))
+    start = time.perf_counter()
+    losses = charmodel.train(params, text, steps, backend=backend)
+    return steps / (time.perf_counter() - start), losses[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and steps")
+    args = parser.parse_args()
+    repeats, train_steps = (5, 200) if args.quick else (21, 1000)
+    torch.set_num_threads(2)
+
+    print(machine())
+    cold, warm = compile_times().values()
+    print(f"compile: cold import {cold[0]:.2f} s, first float64 call {cold[1]:.2f} s, "
+          f"first float32 call {cold[2]:.2f} s; warm cache: import {warm[0]:.2f} s, "
+          f"first float64 call {warm[1]:.3f} s, first float32 call {warm[2]:.3f} s")
+    rate = gemm_rate()
+    print(f"float64 GEMM rate (2000 x 2000 np.dot): {rate:.1f} GFLOP/s\n")
+
+    print("| (T, N, D, H) | kernel ms | NumPy ms | torch ms | vs torch (target) "
+          "| vs NumPy (target) | kernel GFLOP/s | of GEMM rate |")
+    print("|---|---|---|---|---|---|---|---|")
+    met = []
+    for (T, N, D, H), want_torch, want_numpy in SIZES:
+        times = rnn_case(T, N, D, H, repeats)
+        flops = 6 * N * T * (D * H + H * H)  # forward 2NT(DH + H^2), backward twice that
+        gflops = flops / times["kernel"] / 1e9
+        vs_torch, vs_numpy = times["torch"] / times["kernel"], times["numpy"] / times["kernel"]
+        ok = vs_torch >= want_torch and vs_numpy >= want_numpy
+        if H == 512:
+            ok = ok and gflops / rate >= GEMM_FRACTION_TARGET
+        met.append(ok)
+        print(f"| {(T, N, D, H)} | {1e3 * times['kernel']:.3f} | {1e3 * times['numpy']:.3f} "
+              f"| {1e3 * times['torch']:.3f} | {vs_torch:.1f}x ({want_torch}x) "
+              f"| {vs_numpy:.1f}x ({want_numpy}x) | {gflops:.1f} | {gflops / rate:.0%} |")
+
+    V, H = 80, 100
+    text = np.random.default_rng(2).integers(0, V, 20_000)
+    (fast, loss_fast), (slow, loss_slow) = (train_rate(name, train_steps, text, V, H)
+                                            for name in ("numba", "numpy"))
+    met.append(fast / slow >= TRAIN_TARGET)
+    print(f"\ntraining (V={V}, H={H}, T=25, batch 1, Adagrad, {train_steps} steps): "
+          f"numba {fast:.0f} it/s, numpy {slow:.0f} it/s, ratio {fast / slow:.1f}x "
+          f"(target {TRAIN_TARGET}x); last losses {loss_fast:.6f} / {loss_slow:.6f}")
+    print(f"targets met: {sum(met)} of {len(met)}; load average now {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""A character-level language model in the style of Karpathy's min-char-rnn.
+
+One-hot characters ``x (N, T, V)`` go through the vanilla RNN of a chosen backend
+(:func:`rnnlab.backends.get_backend`), then the reference output layer and softmax loss:
+
+``hs = rnn(onehot(inputs), h0)``, ``scores = hs @ Wy + by``,
+``loss = -(1/N) sum_{n,t} log softmax(scores[n, t])[targets[n, t]]``.
+
+Only the recurrent part changes with the backend, so both give the same gradients up to
+round-off.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from rnnlab.backends import get_backend
+from rnnlab.optim import adagrad_step
+from rnnlab.reference import output_backward, output_forward, softmax, temporal_softmax_loss
+from rnnlab.validation import check_arrays, check_labels
+from rnnlab.weights import init_rnn, xavier
+
+
+class CharParams(NamedTuple):
+    """The model's weights: ``Wx (V, H)``, ``Wh (H, H)``, ``b (H,)``, ``Wy (H, V)``, ``by (V,)``."""
+
+    Wx: np.ndarray
+    Wh: np.ndarray
+    b: np.ndarray
+    Wy: np.ndarray
+    by: np.ndarray
+
+
+def init_char_model(V: int, H: int, rng: np.random.Generator,
+                    dtype: type = np.float64) -> CharParams:
+    """Initial weights: :func:`rnnlab.weights.init_rnn` for the RNN, Glorot-uniform ``Wy``,
+    zero biases.
+
+    Parameters
+    ----------
+    V : vocabulary size; H : hidden size; rng : the random generator.
+    """
+    Wx, Wh, b = init_rnn(V, H, rng, dtype=dtype)
+    return CharParams(Wx, Wh, b, xavier(H, V, rng, dtype), np.zeros(V, dtype=dtype))
+
+
+def one_hot(ids: np.ndarray, V: int, dtype: type = np.float64) -> np.ndarray:
+    """``(N, T)`` integer ids in ``[0, V)`` as ``(N, T, V)`` one-hot vectors."""
+    check_labels("ids", ids, ids.shape if isinstance(ids, np.ndarray) else ())
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"ids holds values in [{ids.min()}, {ids.max()}]; expected [0, {V})")
+    x = np.zeros((*ids.shape, V), dtype=dtype)
+    np.put_along_axis(x, ids[..., None], 1.0, axis=-1)
+    return x
+
+
+def loss_and_grads(params: CharParams, inputs: np.ndarray, targets: np.ndarray,
+                   h0: np.ndarray, backend: str = "numpy") -> tuple[float, CharParams, np.ndarray]:
+    """Loss and gradients of the model on a batch of sequences.
+
+    Parameters
+    ----------
+    params : CharParams.
+    inputs : (N, T) integer character ids fed in.
+    targets : (N, T) integer ids to predict (usually ``inputs`` shifted by one).
+    h0 : (N, H) initial hidden state.
+    backend : ``"numpy"`` or ``"numba"``, see :func:`rnnlab.backends.get_backend`.
+
+    Returns
+    -------
+    loss : float, summed over time and averaged over the batch.
+    grads : CharParams of gradients, same shapes as ``params``.
+    h_last : (N, H) the last hidden state, to carry into the next batch.
+
+    Notes
+    -----
+    ``hs = rnn_forward(onehot(inputs), h0, Wx, Wh, b)``,
+    ``scores = output_forward(hs, Wy, by)``,
+    ``loss = temporal_softmax_loss(scores, targets)``; the gradients flow back through
+    ``output_backward`` and ``rnn_backward``.
+    """
+    rnn = get_backend(backend)
+    check_labels("inputs", inputs, inputs.shape if isinstance(inputs, np.ndarray) else (0, 0))
+    if inputs.ndim != 2:
+        raise ValueError(f"inputs has shape {inputs.shape}; expected 2 dimensions (N, T)")
+    x = one_hot(inputs, params.Wx.shape[0], params.Wx.dtype)
+    hs, cache = rnn.rnn_forward(x, h0, params.Wx, params.Wh, params.b)
+    scores, out_cache = output_forward(hs, params.Wy, params.by)
+    loss, dscores = temporal_softmax_loss(scores, targets)
+    dhs, dWy, dby = output_backward(dscores, out_cache)
+    _, _, dWx, dWh, db = rnn.rnn_backward(dhs, cache)
+    h_last = hs[:, -1].copy() if hs.shape[1] else h0.copy()
+    return loss, CharParams(dWx, dWh, db, dWy, dby), h_last
+
+
+def sample(params: CharParams, h: np.ndarray, first_id: int, n: int,
+           rng: np.random.Generator, temperature: float = 1.0) -> list[int]:
+    """Draw ``n`` characters one at a time, each fed back as the next input.
+
+    Parameters
+    ----------
+    params : CharParams.
+    h : (H,) or (1, H) hidden state to start from (not modified).
+    first_id : the id fed in first.
+    n : how many ids to draw.
+    rng : the random generator.
+    temperature : scores are divided by it; below 1 sharpens, above 1 flattens.
+
+    Returns
+    -------
+    list of int
+        The ``n`` drawn ids (``first_id`` not included).
+
+    Notes
+    -----
+    ``h = tanh(Wx[i] + h @ Wh + b)``, ``p = softmax((h @ Wy + by) / temperature)``,
+    ``i ~ p``.
+    """
+    V, H = params.Wx.shape
+    check_arrays(h=(np.reshape(h, (H,)) if isinstance(h, np.ndarray) and h.size == H else h,
+                    "H"))
+    if not 0 <= first_id < V:
+        raise ValueError(f"first_id is {first_id}; expected an id in [0, {V})")
+    if temperature <= 0:
+        raise ValueError(f"temperature is {temperature}; expected a positive number")
+    h, i, ids = np.reshape(h, (H,)), first_id, []
+    for _ in range(n):
+        h = np.tanh(params.Wx[i] + h @ params.Wh + params.b)
+        p = softmax((h @ params.Wy + params.by) / temperature)
+        i = int(rng.choice(V, p=p))
+        ids.append(i)
+    return ids
+
+
+def train(params: CharParams, ids: np.ndarray, steps: int, seq_length: int = 25,
+          lr: float = 0.1, backend: str = "numpy", clip: float = 5.0) -> list[float]:
+    """Train in place with Adagrad on consecutive windows of one long sequence (batch 1).
+
+    Parameters
+    ----------
+    params : CharParams, updated in place.
+    ids : (L,) integer character ids of the training text.
+    steps : number of updates.
+    seq_length : characters per update (the truncation length of BPTT).
+    lr : Adagrad learning rate.
+    backend : ``"numpy"`` or ``"numba"``.
+    clip : gradients are clipped to ``[-clip, clip]`` element-wise.
+
+    Returns
+    -------
+    list of float
+        The loss of every step.
+
+    Notes
+    -----
+    As in min-char-rnn, the hidden state is carried from one window to the next and reset
+    to zero at the end of the text.
+    """
+    if ids.ndim != 1 or len(ids) < seq_length + 1:
+        raise ValueError(f"ids has shape {ids.shape}; expected (L,) with L > seq_length = "
+                         f"{seq_length}")
+    memory = CharParams(*(np.zeros_like(p) for p in params))
+    h = np.zeros((1, params.Wh.shape[0]), dtype=params.Wh.dtype)
+    losses, pos = [], 0
+    for _ in range(steps):
+        if pos + seq_length + 1 > len(ids):
+            h, pos = np.zeros_like(h), 0
+        window = ids[pos:pos + seq_length + 1]
+        loss, grads, h = loss_and_grads(params, window[None, :-1], window[None, 1:], h, backend)
+        for g in grads:
+            np.clip(g, -clip, clip, out=g)
+        adagrad_step(params, grads, memory, lr)
+        losses.append(loss)
+        pos += seq_length
+    return losses
