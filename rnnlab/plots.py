@@ -440,6 +440,29 @@ def plot_against_k(ks: np.ndarray, curves: dict[str, np.ndarray], ax: plt.Axes |
     return ax
 
 
+def plot_adding_curves(records: list[dict], T: int, seed: int = 0,
+                       baseline: float | None = None, ax: plt.Axes | None = None,
+                       smooth: int = 20, title: str | None = None) -> plt.Axes:
+    """Training loss of every model of :func:`rnnlab.experiments.run_grid` at length ``T``.
+
+    One line per model (seed ``seed``), a moving average over ``smooth`` steps, log
+    scale; ``baseline`` (the loss of predicting the mean) as a dashed line.
+    """
+    ax = _axes(ax)
+    for r in records:
+        if r["T"] == T and r["seed"] == seed:
+            window = max(1, min(smooth, len(r["losses"])))
+            ax.semilogy(np.convolve(r["losses"], np.ones(window) / window, mode="valid"),
+                        label=r["model"])
+    if baseline is not None:
+        ax.axhline(baseline, color="black", linestyle="--", linewidth=1, label="baseline")
+    ax.set_xlabel("training step")
+    ax.set_ylabel(f"training MSE (moving average of {smooth})")
+    ax.set_title(title or f"Training curves, T = {T}, seed {seed}")
+    ax.legend(fontsize=8)
+    return ax
+
+
 # --- Unit 07: four applications ---
 
 
@@ -484,7 +507,7 @@ def plot_grouped_bars(groups: dict[str, dict[str, float]], ax: plt.Axes | None =
         ax.axhline(chance, color="0.5", linestyle="--", linewidth=1, label="chance")
     ax.set_xticks(x, categories)
     ax.set_ylabel(ylabel)
-    ax.set_ylim(0, 1.12)
+    ax.set_ylim(0, 1.3)
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=len(groups) + (chance is not None), loc="upper left")
     return ax
