@@ -1,0 +1,8 @@
+"""``python -m rnnlab check NOTEBOOK`` and ``python -m rnnlab grade UNIT SUBMISSIONS``."""
+
+import sys
+
+from rnnlab.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""What a student and an instructor read after grading: terminal lines, feedback, CSV.
+
+Feedback shows, per test cell, pass or fail and the points. A failed visible test gives
+its message (the student can read that test in the notebook). A failed hidden test
+gives ``hidden test failed`` and at most a message written for students (see
+:func:`rnnlab.autograde.failure_message`); never the hidden source, a traceback line or
+what the hidden code printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+
+FIELDS = ["assignment", "student_id", "raw_score", "score", "max_score", "status",
+          "sandboxed", "timed_out_cells", "message"]
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def result_line(test: dict) -> str:
+    """One line per test: verdict, id, points, and the reason for a failure."""
+    verdict = "passed" if test["passed"] else "FAILED"
+    line = f"{verdict:<7} {test['grade_id']:<36} {_points(test['points']):>4}/" \
+           f"{_points(test['max_points']):<4}"
+    if not test["passed"] and test.get("message"):
+        line += f"  {test['message']}"
+    return line
+
+
+def cell_problems(result: dict) -> list[str]:
+    """Notebook cells that timed out or raised (other than a blank exercise's error)."""
+    lines = []
+    for cell in result.get("cells", []):
+        if cell.get("timed_out"):
+            lines.append(f"{cell['cell']}: stopped: {cell['error']}")
+        elif cell.get("error") and not str(cell["error"]).startswith("NotImplementedError"):
+            lines.append(f"{cell['cell']}: raised {cell['error']}")
+    return lines
+
+
+def summary_line(result: dict) -> str:
+    return f"total {_points(result['score'])}/{_points(result['max_score'])}"
+
+
+def sandbox_warning(result: dict) -> str | None:
+    if result.get("status") == "invalid" or result.get("sandboxed"):
+        return None
+    return "WARNING: graded WITHOUT the sandbox: the submission's code could read and write " \
+           "anything this user can"
+
+
+def markdown(result: dict, unit: str, student: str) -> str:
+    """Feedback for one student, in Markdown."""
+    out = [f"# Feedback: {unit}, {student}", ""]
+    if result["status"] != "graded":
+        out += [f"Not graded: {result['message']}", ""]
+    out += [f"**Score: {_points(result['score'])} / {_points(result['max_score'])}**", "",
+            "| test | result | points | details |", "|---|---|---|---|"]
+    for test in result["tests"]:
+        details = (test.get("message") or "").replace("|", "\\|").replace("\n", " ")
+        out.append(f"| {test['grade_id']}{' (has hidden tests)' if test['hidden'] else ''} | "
+                   f"{'passed' if test['passed'] else 'failed'} | {_points(test['points'])}/"
+                   f"{_points(test['max_points'])} | {details} |")
+    problems = cell_problems(result)
+    if problems:
+        out += ["", "Notebook cells that did not run to the end:", ""]
+        out += [f"- {p}" for p in problems]
+    return "\n".join(out) + "\n"
+
+
+def render_html(result: dict, unit: str, student: str) -> str:
+    """Feedback for one student, as a standalone HTML page (every text escaped)."""
+    e = html.escape
+    rows = []
+    for test in result["tests"]:
+        output = "" if test["hidden"] or not test.get("output") else \
+            f"<pre>{e(test['output'][-2000:])}</pre>"
+        hidden = " <em>(hidden tests)</em>" if test["hidden"] else ""
+        rows.append(f"<tr class=\"{'pass' if test['passed'] else 'fail'}\">"
+                    f"<td>{e(test['grade_id'])}{hidden}"
+                    f"</td><td>{'passed' if test['passed'] else 'failed'}</td>"
+                    f"<td>{_points(test['points'])}/{_points(test['max_points'])}</td>"
+                    f"<td>{e(test.get('message') or '')}{output}</td></tr>")
+    problems = "".join(f"<li>{e(p)}</li>" for p in cell_problems(result))
+    status = "" if result["status"] == "graded" else f"<p>Not graded: {e(result['message'])}</p>"
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{e(unit)}: {e(student)}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
+td,th{{border-bottom:1px solid #ccc;padding:.3em .6em;vertical-align:top}}
+tr.pass td:nth-child(2){{color:#161}} tr.fail td:nth-child(2){{color:#a11}}
+pre{{background:#f6f6f6;padding:.4em;overflow-x:auto}}</style></head><body>
+<h1>Feedback: {e(unit)}, {e(student)}</h1>{status}
+<p><strong>Score: {_points(result['score'])} / {_points(result['max_score'])}</strong></p>
+<table><tr><th>test</th><th>result</th><th>points</th><th>details</th></tr>
+{''.join(rows)}</table>
+{f'<h2>Notebook cells that did not run to the end</h2><ul>{problems}</ul>' if problems else ''}
+</body></html>
+"""
+
+
+def write_feedback(out: Path, unit: str, student: str, result: dict) -> Path:
+    """nbgrader's layout: ``feedback/<student>/<unit>/<unit>.html`` (and ``.md``)."""
+    folder = out / "feedback" / student / unit
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{unit}.md").write_text(markdown(result, unit, student))
+    path = folder / f"{unit}.html"
+    path.write_text(render_html(result, unit, student))
+    return path
+
+
+def write_csv(path: Path, unit: str, results: dict[str, dict]) -> None:
+    """Grades, one row per student, columns like ``nbgrader export`` plus one per test."""
+    test_ids = []
+    for result in results.values():
+        test_ids += [t["grade_id"] for t in result["tests"] if t["grade_id"] not in test_ids]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(FIELDS + test_ids)
+        for student, r in sorted(results.items()):
+            points = {t["grade_id"]: _points(t["points"]) for t in r["tests"]}
+            timed_out = sum(bool(c.get("timed_out")) for c in r.get("cells", []))
+            writer.writerow([unit, student, _points(r["score"]), _points(r["score"]),
+                             _points(r["max_score"]), r["status"],
+                             "yes" if r.get("sandboxed") else "NO", timed_out,
+                             r.get("message", "")] + [points.get(t, "0") for t in test_ids])

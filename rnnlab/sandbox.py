@@ -1,0 +1,332 @@
+"""Start a submission's worker in a bubblewrap sandbox and talk to it with time limits.
+
+The sandbox (``bwrap``, Debian package ``bubblewrap``) gives the worker:
+
+* a read-only view of the system, the Python installation and the ``rnnlab`` package,
+  and nothing else of the machine: no course folder (so no ``solutions/``, no
+  ``gradebook.db``, no other student's submission), no home folder, no ``/tmp``;
+* one writable folder, a scratch copy of the student's own submission folder, mounted
+  at ``/sandbox`` (its working directory);
+* no network, its own process, IPC and user namespaces, no capabilities, uid 65534;
+* resource limits: address space (``--memory``), file size, no core files.
+
+Where ``bwrap`` is missing or cannot start (for example in a container without user
+namespaces), :class:`Worker` runs the same worker as a plain subprocess with the same
+time and memory limits but without the file-system and network isolation, and
+``sandboxed`` is False so the caller can say so.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import functools
+import os
+import queue
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rnnlab.worker import TransferError, decode, encode, read_frame, write_frame
+
+INSIDE = "/sandbox"
+
+
+@dataclass
+class Limits:
+    """Time and memory limits of one submission's worker."""
+
+    cell_timeout: float = 60.0  # seconds per notebook cell
+    setup_timeout: float = 120.0  # seconds for the setup cell (heavy imports)
+    call_timeout: float = 30.0  # seconds per call of an exercise function
+    startup_timeout: float = 60.0
+    memory_mb: int = 4096  # address space of the worker process
+    file_mb: int = 256  # largest file the worker may write
+    threads: int = 1  # BLAS / torch / numba threads
+    grace: float = 3.0  # seconds between an interrupt and killing the worker
+    max_restarts: int = 3
+    budget: float = 900.0  # seconds for all of a notebook's cells; later cells are skipped
+
+
+class WorkerTimeoutError(Exception):
+    """A cell or call ran past its time limit."""
+
+
+class WorkerDiedError(Exception):
+    """The worker exited or could not be started."""
+
+
+def _existing(paths: list[str]) -> list[str]:
+    return [p for p in dict.fromkeys(paths) if p and os.path.exists(p)]
+
+
+def _python_dirs(forbidden: list[Path]) -> list[str]:
+    """Folders the worker's Python needs read-only: prefixes, sys.path, the rnnlab package."""
+    import rnnlab
+
+    dirs = [sys.prefix, sys.base_prefix, sys.exec_prefix,
+            os.path.dirname(os.path.realpath(sys.executable)),
+            os.path.dirname(os.path.abspath(rnnlab.__file__))]
+    dirs += [p for p in sys.path if p and os.path.isdir(p)]
+    keep = []
+    for d in _existing([os.path.abspath(d) for d in dirs]):
+        real = Path(os.path.realpath(d))
+        # Never a folder that holds the course (solutions/, gradebook.db) or submissions.
+        if any(f == real or f.is_relative_to(real) for f in forbidden):
+            continue
+        keep.append(d)
+        if os.path.realpath(d) != d:
+            keep.append(os.path.realpath(d))
+    # Drop folders already inside another bound folder.
+    keep = sorted(set(keep), key=len)
+    return [d for i, d in enumerate(keep)
+            if not any(Path(d).is_relative_to(o) for o in keep[:i])]
+
+
+def bwrap_command(scratch: Path, forbidden: list[Path]) -> list[str]:
+    """The ``bwrap`` arguments that run a worker confined to ``scratch``."""
+    cmd = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user",
+           "--uid", "65534", "--gid", "65534", "--die-with-parent", "--new-session",
+           "--cap-drop", "ALL", "--proc", "/proc", "--dev", "/dev"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            cmd += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            cmd += ["--ro-bind", top, top]
+    cmd += ["--ro-bind", "/usr", "/usr"]
+    for etc in _existing(["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+                          "/etc/fonts", "/etc/localtime", "/etc/alternatives"]):
+        cmd += ["--ro-bind", etc, etc]
+    for d in _python_dirs(forbidden):
+        if not d.startswith(("/usr/", "/bin/", "/lib")):
+            cmd += ["--ro-bind", d, d]
+    # The root itself (a tmpfs holding the mount points) is made read-only last.
+    cmd += ["--bind", str(scratch), INSIDE, "--remount-ro", "/", "--chdir", INSIDE]
+    return cmd
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox_problem() -> str | None:
+    """None if bubblewrap works here, else why not (one line)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed: apt-get install -y bubblewrap"
+    probe = Path(os.environ.get("TMPDIR", "/tmp")) / f"rnnlab-probe-{os.getpid()}"
+    probe.mkdir(exist_ok=True)
+    try:
+        cmd = [*bwrap_command(probe, []), sys.executable, "-c", "pass"]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap cannot start: {exc}"
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+    if result.returncode != 0:
+        return "bubblewrap cannot start: " + (result.stderr.strip().splitlines() or ["?"])[-1]
+    return None
+
+
+def _environment(home: str, threads: int) -> dict[str, str]:
+    """The worker's whole environment: no seed, no instructor paths."""
+    env = {"HOME": home, "TMPDIR": f"{home}/.tmp", "USER": "student", "LOGNAME": "student",
+           "LANG": "C.UTF-8", "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
+           "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
+           "NUMBA_CACHE_DIR": f"{home}/.cache/numba", "IPYTHONDIR": f"{home}/.ipython",
+           "NBGRADER_EXECUTION": "autograde", "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                 "NUMBA_NUM_THREADS"):
+        env[name] = str(threads)
+    return env
+
+
+class Worker:
+    """A running worker for one submission, restarted (and its cells replayed) if killed."""
+
+    def __init__(self, scratch: Path, limits: Limits, sandbox: bool = True,
+                 forbidden: list[Path] = ()) -> None:
+        self.scratch, self.limits = Path(scratch), limits
+        self.forbidden = [Path(os.path.realpath(f)) for f in forbidden]
+        self.sandboxed = sandbox and sandbox_problem() is None
+        self.history: list[tuple[str, float]] = []  # cells that finished, replayed on restart
+        self.restarts = 0
+        self.proc: subprocess.Popen | None = None
+        self.seq = 0
+        self.started = False
+        self.events: list[str] = []
+
+    # -- process
+
+    def _limit(self) -> None:  # runs in the child before exec
+        mem = self.limits.memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+        size = self.limits.file_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    def start(self) -> None:
+        for sub in (".tmp", ".config", ".cache", ".ipython"):
+            (self.scratch / sub).mkdir(parents=True, exist_ok=True)
+        argv = [sys.executable, "-I", "-m", "rnnlab.worker"]
+        if self.sandboxed:
+            cmd, cwd, home = bwrap_command(self.scratch, self.forbidden) + argv, None, INSIDE
+        else:
+            cmd, cwd, home = argv, str(self.scratch), str(self.scratch)
+        self.proc = subprocess.Popen(
+            cmd, cwd=cwd, env=_environment(home, self.limits.threads), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=self._limit,
+            start_new_session=True)
+        self.replies: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, args=(self.proc, self.replies), daemon=True).start()
+        reply = self._wait(None, self.limits.startup_timeout)
+        if reply is None or reply[0].get("op") != "ready":
+            self.kill()
+            raise WorkerDiedError("the notebook's worker did not start")
+
+    @staticmethod
+    def _read(proc: subprocess.Popen, replies: queue.Queue) -> None:
+        try:
+            while True:
+                replies.put(read_frame(proc.stdout))
+        except (EOFError, OSError, ValueError, TransferError):
+            replies.put(None)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    stream.close()
+            self.proc = None
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            with contextlib.suppress(OSError, ValueError):
+                write_frame(self.proc.stdin, {"op": "quit"})
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2)
+        self.kill()
+
+    def _ensure(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        if not self.started:
+            self.started = True
+            self.start()
+            return
+        if self.restarts >= self.limits.max_restarts:
+            raise WorkerDiedError("the notebook's worker was restarted too often; giving up")
+        self.kill()
+        self.restarts += 1
+        self.events.append(f"worker restarted ({self.restarts}), earlier cells replayed")
+        self.start()
+        replay, self.history = self.history, []
+        for source, timeout in replay:
+            with contextlib.suppress(WorkerTimeoutError):
+                self.run_cell(source, timeout)
+
+    # -- requests
+
+    def _wait(self, seq: int | None, timeout: float) -> tuple[dict, list[bytes]] | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise queue.Empty
+            reply = self.replies.get(timeout=left)
+            if reply is None or seq is None or reply[0].get("seq") == seq:
+                return reply
+
+    def _request(self, header: dict, buffers: list[bytes], timeout: float,
+                 what: str) -> tuple[dict, list[bytes]]:
+        self._ensure()
+        self.seq += 1
+        try:
+            write_frame(self.proc.stdin, {**header, "seq": self.seq}, buffers)
+            reply = self._wait(self.seq, timeout)
+        except queue.Empty:
+            reply = self._interrupt()
+            raise WorkerTimeoutError(f"{what} did not finish within {timeout:g} s") from None
+        except (OSError, ValueError):
+            reply = None
+        if reply is None:
+            self.kill()
+            raise WorkerDiedError(f"the notebook's worker died during {what}")
+        return reply
+
+    def _interrupt(self) -> tuple[dict, list[bytes]] | None:
+        """Interrupt the running request; kill the worker if it does not stop in time."""
+        try:
+            write_frame(self.proc.stdin, {"op": "interrupt"})
+            return self._wait(self.seq, self.limits.grace)
+        except (queue.Empty, OSError, ValueError):
+            self.kill()
+            self.events.append("worker killed: it ignored an interrupt")
+            return None
+
+    def run_cell(self, source: str, timeout: float | None = None) -> dict | None:
+        """Run one cell; returns the error (type, message) or None. Raises WorkerTimeoutError."""
+        timeout = timeout or self.limits.cell_timeout
+        header, _ = self._request({"op": "run", "source": source}, [], timeout, "the cell")
+        self.history.append((source, timeout))
+        return header.get("error")
+
+    def call(self, name: str, args: tuple, kwargs: dict) -> tuple[Any, list, dict]:
+        """Call exercise ``name``; returns (value, args after, kwargs after) or raises."""
+        tree, buffers = encode((list(args), dict(kwargs)), allow_pickle=True)
+        header, out = self._request({"op": "call", "name": name, "args": tree}, buffers,
+                                    self.limits.call_timeout, f"{name}(...)")
+        if not header.get("ok"):
+            error = header.get("error") or {}
+            raise remote_error(name, str(error.get("type", "Exception")),
+                               str(error.get("message", "")), str(error.get("traceback", "")))
+        split = header.get("split")
+        if not isinstance(split, int) or not 0 <= split <= len(out):
+            raise TransferError("garbled reply")
+        value = decode(header.get("value"), out[:split])
+        after = decode(header.get("after"), out[split:])
+        if not isinstance(after, dict) or not isinstance(after.get("args"), list) \
+                or not isinstance(after.get("kwargs"), dict):
+            raise TransferError("garbled reply")
+        return value, after["args"], after["kwargs"]
+
+
+class RemoteError(Exception):
+    """An exception raised by the student's function inside the worker.
+
+    :func:`remote_error` makes it also an instance of the builtin exception the student's
+    code raised (``ValueError``...), so a test's ``except ValueError`` still works.
+    """
+
+    name = kind = message = remote_traceback = ""
+
+
+_REMOTE_CLASSES: dict[str, type] = {}
+
+
+def remote_error(name: str, kind: str, message: str, traceback: str = "") -> RemoteError:
+    """The exception to raise in the grader for one raised by exercise ``name``."""
+    text = f"your {name} raised {kind}: {message}" if message else f"your {name} raised {kind}"
+    base = getattr(builtins, kind, None)
+    cls = RemoteError
+    if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
+        if kind not in _REMOTE_CLASSES:
+            try:
+                _REMOTE_CLASSES[kind] = type(f"Remote{kind}", (RemoteError, base), {})
+            except TypeError:
+                _REMOTE_CLASSES[kind] = RemoteError
+        cls = _REMOTE_CLASSES[kind]
+    try:
+        exc = cls(text)
+    except TypeError:
+        exc = RemoteError(text)
+    exc.name, exc.kind, exc.message, exc.remote_traceback = name, kind, message, traceback
+    return exc
