@@ -98,18 +98,35 @@ def error_rate(hypotheses: Sequence[Sequence], references: Sequence[Sequence]) -
     return sum(edit_distance(h, r) for h, r in zip(hypotheses, references)) / total
 
 
-def train_steps(step: Callable[[int], float], n_steps: int, desc: str,
+def train_steps(loss_of_step: Callable[[int], torch.Tensor], model: nn.Module, n_steps: int,
+                desc: str, lr: float, clip: float | None = 1.0, one_cycle: bool = True,
                 smooth: int = 20) -> list[float]:
-    """Call ``step(i)`` for ``i < n_steps`` with a tqdm bar; return the losses it returned.
+    """Minimise ``loss_of_step(i)`` for ``i < n_steps`` with Adam; return the losses.
 
-    The bar shows a running mean of the last ``smooth`` losses.
+    Each step: gradients of the loss, norm clipping to ``clip`` (None: no clipping), an
+    Adam step, and, with ``one_cycle``, a one-cycle learning-rate schedule peaking at
+    ``lr``. A tqdm bar shows a running mean of the last ``smooth`` losses. The model is
+    in training mode while it runs and in evaluation mode afterwards.
     """
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=n_steps,
+                                                     pct_start=0.1) if one_cycle else None)
     losses: list[float] = []
+    model.train()
     bar = tqdm(range(n_steps), desc=desc, mininterval=0.5)
     for i in bar:
-        losses.append(float(step(i)))
+        loss = loss_of_step(i)
+        optimizer.zero_grad()
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(loss.item())
         if i % 25 == 0 or i == n_steps - 1:
             bar.set_postfix(loss=f"{np.mean(losses[-smooth:]):.3f}")
+    model.eval()
     return losses
 
 

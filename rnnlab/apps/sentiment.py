@@ -70,25 +70,16 @@ def train_classifier(model: nn.Module, texts: Sequence[str], labels: np.ndarray,
     """Train with binary cross-entropy and Adam; return the loss per step."""
     ids = encode_reviews(texts, vocab)
     y = torch.as_tensor(labels, dtype=torch.float32)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     next_batch = batches(len(texts), min(batch_size, len(texts)), np.random.default_rng(seed))
     loss_fn = nn.BCEWithLogitsLoss()
-    model.train()
 
-    def step(_: int) -> float:
+    def step(_: int) -> torch.Tensor:
         idx = torch.from_numpy(next_batch())
         batch = ids[idx]
         batch = batch[:, : max(int((batch != 0).sum(1).max()), 1)]
-        loss = loss_fn(model(batch), y[idx])
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
+        return loss_fn(model(batch), y[idx])
 
-    losses = train_steps(step, steps, desc)
-    model.eval()
-    return losses
+    return train_steps(step, model, steps, desc, lr, one_cycle=False)
 
 
 @torch.no_grad()

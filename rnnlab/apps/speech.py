@@ -53,14 +53,10 @@ def train_recognizer(model: SpeechRecognizer, x: np.ndarray, lengths: np.ndarray
     ----------
     x : (N, F, D) features; lengths : (N,) frames; digits : the N digit strings.
     """
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps,
-                                                    pct_start=0.1)
     ctc = nn.CTCLoss(blank=BLANK, zero_infinity=True)
     next_batch = batches(len(x), min(batch_size, len(x)), np.random.default_rng(seed))
-    model.train()
 
-    def step(_: int) -> float:
+    def step(_: int) -> torch.Tensor:
         idx = next_batch()
         frames = int(lengths[idx].max())
         xb = torch.from_numpy(x[idx, :frames])
@@ -68,17 +64,9 @@ def train_recognizer(model: SpeechRecognizer, x: np.ndarray, lengths: np.ndarray
         targets = torch.tensor([d + 1 for i in idx for d in digits[i]], dtype=torch.long)
         target_lengths = torch.tensor([len(digits[i]) for i in idx], dtype=torch.long)
         log_probs = model(xb, lb)
-        loss = ctc(log_probs.transpose(0, 1), targets, lb, target_lengths)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        return loss.item()
+        return ctc(log_probs.transpose(0, 1), targets, lb, target_lengths)
 
-    losses = train_steps(step, steps, "speech (CTC)")
-    model.eval()
-    return losses
+    return train_steps(step, model, steps, "speech (CTC)", lr)
 
 
 def ctc_greedy_decode(log_probs: torch.Tensor | np.ndarray, blank: int = BLANK,

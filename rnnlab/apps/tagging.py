@@ -87,26 +87,15 @@ def train_tagger(model: Tagger, images: np.ndarray, tags: Sequence[Sequence[str]
     tgt_in = pad_sequences([[BOS, *s] for s in ids])
     tgt_out = pad_sequences([[*s, EOS] for s in ids])
     x = torch.from_numpy(images)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps,
-                                                    pct_start=0.1)
     next_batch = batches(len(images), min(batch_size, len(images)), np.random.default_rng(seed))
     loss_fn = nn.CrossEntropyLoss(ignore_index=0)
-    model.train()
 
-    def step(_: int) -> float:
+    def step(_: int) -> torch.Tensor:
         idx = torch.from_numpy(next_batch())
         scores = model(x[idx], tgt_in[idx])
-        loss = loss_fn(scores.reshape(-1, N_TOKENS), tgt_out[idx].reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        return loss.item()
+        return loss_fn(scores.reshape(-1, N_TOKENS), tgt_out[idx].reshape(-1))
 
-    losses = train_steps(step, steps, "tagging")
-    model.eval()
-    return losses
+    return train_steps(step, model, steps, "tagging", lr, clip=None)
 
 
 @torch.no_grad()

@@ -80,28 +80,16 @@ def train_translator(model: Translator, pairs: Sequence, src_vocab: Vocab, tgt_v
                      steps: int, batch_size: int = 64, lr: float = 1e-2,
                      seed: int = 0) -> list[float]:
     """Train with teacher forcing and Adam; return the loss (cross-entropy per word) per step."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps,
-                                                    pct_start=0.1)
     next_batch = batches(len(pairs), min(batch_size, len(pairs)), np.random.default_rng(seed))
     loss_fn = nn.CrossEntropyLoss(ignore_index=0)
-    model.train()
 
-    def step(_: int) -> float:
+    def step(_: int) -> torch.Tensor:
         src, tgt_in, tgt_out = make_batch([pairs[i] for i in next_batch()], src_vocab,
                                           tgt_vocab)
         scores = model(src, tgt_in)
-        loss = loss_fn(scores.reshape(-1, scores.shape[-1]), tgt_out.reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        return loss.item()
+        return loss_fn(scores.reshape(-1, scores.shape[-1]), tgt_out.reshape(-1))
 
-    losses = train_steps(step, steps, "translation")
-    model.eval()
-    return losses
+    return train_steps(step, model, steps, "translation", lr)
 
 
 @torch.no_grad()
