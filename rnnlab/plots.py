@@ -416,13 +416,11 @@ def plot_adding_results(summary: dict[tuple[str, int], tuple[float, float, float
         if ("baseline", T) in summary:
             ax.hlines(summary[("baseline", T)][0], j - 0.45, j + 0.45, color="black",
                       linewidth=2, label="baseline" if j == 0 else None)
-    top = max(hi for _, _, hi in summary.values() if np.isfinite(hi))
-    ax.set_ylim(0, 1.45 * top)  # room for the legend above the bars
     ax.set_xticks(range(len(lengths)), [f"T = {T}" for T in lengths])
     ax.set_xlabel("sequence length")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8, ncol=3, loc="upper center")
+    ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     return ax
 
 
