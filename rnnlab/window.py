@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from rnnlab.validation import check_arrays
 
@@ -134,7 +135,7 @@ def window_accuracy_by_width(featurise: Callable[[np.ndarray, int], np.ndarray],
     (len(widths),) test accuracies.
     """
     result = []
-    for k in widths:
+    for k in tqdm(widths, desc="window widths"):
         model = train_window_mlp(featurise(train[0], k)[:, -1], train[1], steps=steps, lr=lr,
                                  seed=seed)
         result.append(accuracy(model, featurise(test[0], k)[:, -1], test[1]))
