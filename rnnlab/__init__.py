@@ -4,7 +4,9 @@ Importing it has no side effects: no seeding, no printing, no plot style, no tor
 """
 
 from rnnlab import gradcheck
+from rnnlab.backends import get_backend
 from rnnlab.config import fast_mode, steps
+from rnnlab.optim import adagrad_step, sgd_momentum_step
 from rnnlab.reference import (
     output_backward,
     output_forward,
@@ -22,8 +24,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "RNNWeights",
+    "adagrad_step",
     "fast_mode",
     "from_torch_rnn",
+    "get_backend",
     "gradcheck",
     "init_rnn",
     "orthogonal",
@@ -33,6 +37,7 @@ __all__ = [
     "rnn_forward",
     "rnn_step_backward",
     "rnn_step_forward",
+    "sgd_momentum_step",
     "softmax",
     "steps",
     "temporal_softmax_loss",
