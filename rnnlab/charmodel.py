@@ -1,13 +1,16 @@
 """A character-level language model in the style of Karpathy's min-char-rnn.
 
-One-hot characters ``x (N, T, V)`` go through the vanilla RNN of a chosen backend
-(:func:`rnnlab.backends.get_backend`), then the reference output layer and softmax loss:
+One-hot characters ``x (N, T, V)`` go through a vanilla RNN, then the output layer and
+softmax loss:
 
 ``hs = rnn(onehot(inputs), h0)``, ``scores = hs @ Wy + by``,
 ``loss = -(1/N) sum_{n,t} log softmax(scores[n, t])[targets[n, t]]``.
 
-Only the recurrent part changes with the backend, so both give the same gradients up to
-round-off.
+``backend="numpy"`` composes the NumPy reference (:mod:`rnnlab.reference`) and
+:func:`rnnlab.optim.adagrad_step`; ``backend="numba"`` runs the same math compiled, the
+whole training step in one call (:func:`rnnlab.kernels.char_train_step`), where the
+one-hot product ``onehot(inputs) @ Wx`` is the row lookup ``Wx[inputs]`` (exactly equal).
+Both give the same losses and gradients up to round-off.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from rnnlab.backends import get_backend
 from rnnlab.optim import adagrad_step
@@ -46,14 +50,34 @@ def init_char_model(V: int, H: int, rng: np.random.Generator,
     return CharParams(Wx, Wh, b, xavier(H, V, rng, dtype), np.zeros(V, dtype=dtype))
 
 
+def _check_ids(name: str, ids: np.ndarray, V: int) -> None:
+    if ids.size and (ids.min() < 0 or ids.max() >= V):
+        raise ValueError(f"{name} holds values in [{ids.min()}, {ids.max()}]; "
+                         f"expected [0, {V})")
+
+
 def one_hot(ids: np.ndarray, V: int, dtype: type = np.float64) -> np.ndarray:
     """``(N, T)`` integer ids in ``[0, V)`` as ``(N, T, V)`` one-hot vectors."""
     check_labels("ids", ids, ids.shape if isinstance(ids, np.ndarray) else ())
-    if ids.size and (ids.min() < 0 or ids.max() >= V):
-        raise ValueError(f"ids holds values in [{ids.min()}, {ids.max()}]; expected [0, {V})")
+    _check_ids("ids", ids, V)
     x = np.zeros((*ids.shape, V), dtype=dtype)
     np.put_along_axis(x, ids[..., None], 1.0, axis=-1)
     return x
+
+
+def _check_batch(params: CharParams, inputs: np.ndarray, targets: np.ndarray, h0: np.ndarray,
+                 backend: str) -> None:
+    """The checks of :func:`loss_and_grads` (compiled code reads ids without bounds checks)."""
+    check_labels("inputs", inputs, inputs.shape if isinstance(inputs, np.ndarray) else (0, 0))
+    if inputs.ndim != 2:
+        raise ValueError(f"inputs has shape {inputs.shape}; expected 2 dimensions (N, T)")
+    check_arrays(Wx=(params.Wx, "V H"), Wh=(params.Wh, "H H"), b=(params.b, "H"),
+                 Wy=(params.Wy, "H V"), by=(params.by, "V"), h0=(h0, f"{len(inputs)} H"))
+    check_labels("targets", targets, inputs.shape)
+    _check_ids("inputs", inputs, len(params.Wx))
+    _check_ids("targets", targets, len(params.Wx))
+    if backend == "numba":
+        get_backend(backend).check_dtype("Wx", params.Wx)
 
 
 def loss_and_grads(params: CharParams, inputs: np.ndarray, targets: np.ndarray,
@@ -66,7 +90,7 @@ def loss_and_grads(params: CharParams, inputs: np.ndarray, targets: np.ndarray,
     inputs : (N, T) integer character ids fed in.
     targets : (N, T) integer ids to predict (usually ``inputs`` shifted by one).
     h0 : (N, H) initial hidden state.
-    backend : ``"numpy"`` or ``"numba"``, see :func:`rnnlab.backends.get_backend`.
+    backend : ``"numpy"`` (the reference, step by step) or ``"numba"`` (compiled, one call).
 
     Returns
     -------
@@ -82,9 +106,11 @@ def loss_and_grads(params: CharParams, inputs: np.ndarray, targets: np.ndarray,
     ``output_backward`` and ``rnn_backward``.
     """
     rnn = get_backend(backend)
-    check_labels("inputs", inputs, inputs.shape if isinstance(inputs, np.ndarray) else (0, 0))
-    if inputs.ndim != 2:
-        raise ValueError(f"inputs has shape {inputs.shape}; expected 2 dimensions (N, T)")
+    _check_batch(params, inputs, targets, h0, backend)
+    if backend == "numba":
+        loss, *grads, h_last = rnn.char_loss_and_grads(
+            *(np.ascontiguousarray(a) for a in (*params, inputs, targets, h0)))
+        return loss, CharParams(*grads), h_last
     x = one_hot(inputs, params.Wx.shape[0], params.Wx.dtype)
     hs, cache = rnn.rnn_forward(x, h0, params.Wx, params.Wh, params.b)
     scores, out_cache = output_forward(hs, params.Wy, params.by)
@@ -135,7 +161,8 @@ def sample(params: CharParams, h: np.ndarray, first_id: int, n: int,
 
 
 def train(params: CharParams, ids: np.ndarray, steps: int, seq_length: int = 25,
-          lr: float = 0.1, backend: str = "numpy", clip: float = 5.0) -> list[float]:
+          lr: float = 0.1, backend: str = "numpy", clip: float = 5.0,
+          progress: bool = True) -> list[float]:
     """Train in place with Adagrad on consecutive windows of one long sequence (batch 1).
 
     Parameters
@@ -145,8 +172,10 @@ def train(params: CharParams, ids: np.ndarray, steps: int, seq_length: int = 25,
     steps : number of updates.
     seq_length : characters per update (the truncation length of BPTT).
     lr : Adagrad learning rate.
-    backend : ``"numpy"`` or ``"numba"``.
+    backend : ``"numpy"`` (the reference composition) or ``"numba"`` (each whole step
+        compiled, :func:`rnnlab.kernels.char_train_step`).
     clip : gradients are clipped to ``[-clip, clip]`` element-wise.
+    progress : show a tqdm progress bar.
 
     Returns
     -------
@@ -155,23 +184,35 @@ def train(params: CharParams, ids: np.ndarray, steps: int, seq_length: int = 25,
 
     Notes
     -----
-    As in min-char-rnn, the hidden state is carried from one window to the next and reset
-    to zero at the end of the text.
+    Each step: ``loss_and_grads`` on the next window, ``np.clip`` of every gradient,
+    :func:`rnnlab.optim.adagrad_step` (``eps = 1e-8``). As in min-char-rnn, the hidden
+    state is carried from one window to the next and reset to zero at the end of the text.
     """
+    rnn = get_backend(backend)
+    check_labels("ids", ids, ids.shape if isinstance(ids, np.ndarray) else (0,))
     if ids.ndim != 1 or len(ids) < seq_length + 1:
         raise ValueError(f"ids has shape {ids.shape}; expected (L,) with L > seq_length = "
                          f"{seq_length}")
-    memory = CharParams(*(np.zeros_like(p) for p in params))
     h = np.zeros((1, params.Wh.shape[0]), dtype=params.Wh.dtype)
+    _check_batch(params, ids[None, :seq_length], ids[None, 1:seq_length + 1], h, backend)
+    _check_ids("ids", ids, len(params.Wx))  # the whole text, once
+    work = CharParams(*(np.ascontiguousarray(p) for p in params))  # params, if contiguous
+    memory = CharParams(*(np.zeros_like(p) for p in work))
     losses, pos = [], 0
-    for _ in range(steps):
+    for _ in tqdm(range(steps), desc=f"training ({backend})", disable=not progress):
         if pos + seq_length + 1 > len(ids):
             h, pos = np.zeros_like(h), 0
-        window = ids[pos:pos + seq_length + 1]
-        loss, grads, h = loss_and_grads(params, window[None, :-1], window[None, 1:], h, backend)
-        for g in grads:
-            np.clip(g, -clip, clip, out=g)
-        adagrad_step(params, grads, memory, lr)
+        inputs, targets = ids[None, pos:pos + seq_length], ids[None, pos + 1:pos + seq_length + 1]
+        if backend == "numba":
+            loss, h = rnn.char_train_step(*work, *memory, inputs, targets, h, lr, clip, 1e-8)
+        else:
+            loss, grads, h = loss_and_grads(work, inputs, targets, h, backend)
+            for g in grads:
+                np.clip(g, -clip, clip, out=g)
+            adagrad_step(work, grads, memory, lr)
         losses.append(loss)
         pos += seq_length
+    for p, w in zip(params, work):
+        if p is not w:
+            p[...] = w
     return losses

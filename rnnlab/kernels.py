@@ -5,17 +5,18 @@ the same arguments, shapes, checks, error messages, cache and gradients, for flo
 float64. What makes it fast:
 
 - the input projection ``x @ Wx`` of every time step is one matrix product before the
-  loop, and ``dx``, ``dWx``, ``dWh``, ``db`` are matrix products after it;
-- inside the loop, the recurrent product ``h_prev @ Wh`` is a plain loop when
-  ``N * H * H`` is small and a BLAS call otherwise, added in place to the step's input
-  projection;
-- ``tanh`` is written with arithmetic only, so the compiler vectorises it (Numba's
-  ``np.tanh`` is one scalar libm call per element, about ten times slower).
+  loop, and ``dx``, ``dWx``, ``dWh``, ``db`` are matrix products after it, all on the
+  course's batch-major arrays as they are (no transposed copies);
+- inside the loop, the recurrent product ``h_prev @ Wh`` is added in place to the step's
+  input projection: by plain loops (dot products the compiler vectorises) for fewer than
+  16 rows, by BLAS for more;
+- ``tanh`` (and the softmax's ``exp``) are written with arithmetic only, so the compiler
+  vectorises them (Numba's ``np.tanh`` is one scalar libm call per element, about ten
+  times slower).
 
-Inside, arrays are time major, ``(T, N, H)``, so that every step works on contiguous
-``(N, H)`` blocks (a batch-major step would read rows ``T * H`` apart, which thrashes the
-caches when that stride is a multiple of 4 KiB). The public functions take and return
-the course's batch-major arrays. Compiled code is cached on disk (``cache=True``).
+It also holds the character model's whole training step (:func:`char_train_step`, used by
+:mod:`rnnlab.charmodel` with ``backend="numba"``). Compiled code is cached on disk
+(``cache=True``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ from rnnlab.validation import check_arrays
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
-# Below this many multiply-adds in a step's product (N * H * H), plain loops beat BLAS.
-_BLAS_MIN_WORK = 16 * 32 * 32
+# A step's product (N, H) @ (H, H) goes to BLAS from this many rows and multiply-adds;
+# measured: plain loops win for N <= 4 (up to H = 1024), BLAS for N >= 32, even between.
+_BLAS_MIN_ROWS, _BLAS_MIN_WORK = 16, 16 * 64 * 64
 
-# exp(y) = 2**n * exp(r) with r = y - n ln2 in [0, ln2): ln2 = _LN2_HI + _LN2_LO, where
-# _LN2_HI has 40 significant bits, so n * _LN2_HI is exact for every n used here.
+# exp(y) = 2**n * exp(r) with r = y - n ln2 in (-ln2, ln2): ln2 = _LN2_HI + _LN2_LO, where
+# _LN2_HI has 40 significant bits, so n * _LN2_HI is exact for every |n| < 2**13.
 with localcontext() as _ctx:
     _ctx.prec = 40
     _LN2 = Decimal(2).ln()
@@ -45,11 +47,34 @@ with localcontext() as _ctx:
     _LN2_HI = math.ldexp(math.floor(math.ldexp(float(_LN2), 40)), -40)
     _LN2_LO = float(_LN2 - Decimal(_LN2_HI))
 # Taylor coefficients 1/k! of expm1(r) = r + r**2 (1/2! + r/3! + ... + r**14/16!), highest
-# first for Horner's rule; the truncation error on [0, ln2) is below 1e-17 relative.
+# first for Horner's rule; the truncation error on (-ln2, ln2) is below 1e-17 relative.
 _EXPM1_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(16, 1, -1))
+# 2**-(2**i) for the bits i of -n, 0 <= -n < 1024.
+_POW2_DOWN = tuple((2**i, 2.0 ** -2**i) for i in range(10))
 
 
-@njit(**_JIT)
+@njit(inline="always", fastmath={"contract"}, **_JIT)  # else LLVM does not inline it
+def _exp(x):
+    """``exp(x)`` for ``x <= 0`` (what a softmax needs), with arithmetic only like ``_tanh``:
+    ``2**n (1 + expm1(r))``, ``n = int(x / ln2)``, ``2**n`` a product of powers of two
+    chosen by the bits of ``-n``. Measured error at most 1.1 ulp (``np.exp``: 0.7 ulp);
+    0 below -708 (where ``exp`` is below 3.3e-308, against subnormals down to 5e-324), NaN
+    for NaN.
+    """
+    y = x if x >= -708.0 else -708.0  # NaN takes the -708 branch; fixed at the end
+    n = int(y * _INV_LN2)
+    r = (y - n * _LN2_HI) - n * _LN2_LO
+    q = 0.0
+    for c in _EXPM1_TAYLOR:
+        q = c + r * q
+    s = 1.0
+    for bit, f in _POW2_DOWN:
+        s *= f if -n & bit else 1.0
+    e = s + s * (r + r * r * q)
+    return e if x >= -708.0 else (0.0 if x == x else x)
+
+
+@njit(fastmath={"contract"}, **_JIT)
 def _tanh(x):
     """``tanh(x)`` of one number, computed in float64 with arithmetic only.
 
@@ -101,7 +126,7 @@ def tanh(x: np.ndarray) -> np.ndarray:
     Array of ``x``'s shape and dtype; within 2 ulp of ``np.tanh`` in float64.
     """
     x = np.ascontiguousarray(x)
-    _check_dtype("x", x)
+    check_dtype("x", x)
     out = np.empty_like(x)
     _tanh_into(x, out)
     return out
@@ -142,134 +167,144 @@ def _gemm(a, ia, lda, trans_a, b, ib, ldb, trans_b, c, ic, ldc, m, n, k, beta):
         _SGEMM(f, f + 1, i, i + 4, i + 8, s, B, i + 12, A, i + 16, s + size, C, i + 20)
 
 
-@njit(**_JIT)
-def _matmul_add(a, ia, lda, B, c, ic, ldc, N):
-    """``C += A @ B`` for ``A (N, K)`` at ``a[ia]`` and ``C (N, H)`` at ``c[ic]`` (flat
-    arrays, row strides ``lda`` and ``ldc``) and a C-contiguous ``B (K, H)``.
+@njit(fastmath={"reassoc", "contract"}, **_JIT)
+def _matmul_add(a, ia, lda, BT, c, ic, ldc, N):
+    """``C += A @ BT.T`` for ``A (N, K)`` at ``a[ia]`` and ``C (N, H)`` at ``c[ic]`` (flat
+    arrays, row strides ``lda`` and ``ldc``) and a C-contiguous ``BT (H, K)``.
 
-    BLAS for large products; for small ones, loops that take four rows of ``B`` at a
-    time, so that the compiler vectorises the inner loop over ``j``.
+    BLAS for large products; for small ones, dot products of a row of ``A`` (a slice:
+    flat indices make the loop up to 2.5 times slower) with four rows of ``BT`` at a time,
+    whose sums the compiler may reorder so that it vectorises them (``fastmath``).
     """
-    K, H = B.shape
-    if N * K * H >= _BLAS_MIN_WORK:
-        _gemm(a, ia, lda, False, B.reshape(-1), 0, H, False, c, ic, ldc, N, H, K, 1.0)
+    H, K = BT.shape
+    if N >= _BLAS_MIN_ROWS and N * K * H >= _BLAS_MIN_WORK:
+        _gemm(a, ia, lda, False, BT.reshape(-1), 0, K, True, c, ic, ldc, N, H, K, 1.0)
         return
     for n in range(N):
-        ra, rc = ia + n * lda, ic + n * ldc
-        k = 0
-        while k + 4 <= K:
-            a0, a1, a2, a3 = a[ra + k], a[ra + k + 1], a[ra + k + 2], a[ra + k + 3]
-            for j in range(H):
-                c[rc + j] += (a0 * B[k, j] + a1 * B[k + 1, j]) + (a2 * B[k + 2, j]
-                                                                  + a3 * B[k + 3, j])
-            k += 4
-        for kk in range(k, K):
-            ak = a[ra + kk]
-            for j in range(H):
-                c[rc + j] += ak * B[kk, j]
+        x, row = a[ia + n * lda:ia + n * lda + K], c[ic + n * ldc:ic + n * ldc + H]
+        j = 0
+        while j + 4 <= H:
+            s0 = s1 = s2 = s3 = 0.0
+            for k in range(K):
+                s0 += x[k] * BT[j, k]
+                s1 += x[k] * BT[j + 1, k]
+                s2 += x[k] * BT[j + 2, k]
+                s3 += x[k] * BT[j + 3, k]
+            row[j] += s0
+            row[j + 1] += s1
+            row[j + 2] += s2
+            row[j + 3] += s3
+            j += 4
+        for jj in range(j, H):
+            s0 = 0.0
+            for k in range(K):
+                s0 += x[k] * BT[jj, k]
+            row[jj] += s0
 
 
 @njit(**_JIT)
-def step_forward(hs, t, h0, Wh, b):
-    """One forward step, in place, time major: ``hs[t] = tanh(hs[t] + h_prev @ Wh + b)``.
+def step_forward(hs, t, h0, WhT, b):
+    """One forward step, in place: ``hs[:, t] = tanh(hs[:, t] + h_prev @ Wh + b)``.
 
     Parameters
     ----------
-    hs : (T, N, H) states; on entry ``hs[t]`` holds this step's ``x[:, t] @ Wx``.
-    t : the step; ``h_prev`` is ``hs[t-1]``, or ``h0 (N, H)`` when ``t = 0``.
-    Wh : (H, H) and b : (H,) weights.
+    hs : (N, T, H) states; on entry ``hs[:, t]`` holds this step's ``x[:, t] @ Wx``.
+    t : the step; ``h_prev`` is ``hs[:, t-1]``, or ``h0 (N, H)`` when ``t = 0``.
+    WhT : (H, H) ``Wh.T`` as a C-contiguous array, and b : (H,).
 
     All arrays C-contiguous, one dtype. No checks: it is called from jitted code.
     """
-    N, H = hs.shape[1:]
+    N, T, H = hs.shape
     flat = hs.reshape(-1)
     if t == 0:
-        _matmul_add(h0.reshape(-1), 0, H, Wh, flat, 0, H, N)
+        _matmul_add(h0.reshape(-1), 0, H, WhT, flat, 0, T * H, N)
     else:
-        _matmul_add(flat, (t - 1) * N * H, H, Wh, flat, t * N * H, H, N)
+        _matmul_add(flat, (t - 1) * H, T * H, WhT, flat, t * H, T * H, N)
     for n in range(N):
         for j in range(H):
-            hs[t, n, j] = _tanh(hs[t, n, j] + b[j])
+            hs[n, t, j] = _tanh(hs[n, t, j] + b[j])
 
 
 @njit(**_JIT)
-def step_backward(g, hs, t, WhT, dh0):
-    """One backward step, in place, time major.
+def step_backward(g, hs, t, Wh, dh0):
+    """One backward step, in place.
 
     Parameters
     ----------
-    g : (T, N, H) on entry ``g[t]`` is the whole gradient reaching ``hs[t]``. On exit it
-        is ``da_t = g[t] * (1 - hs[t]**2)``, and ``da_t @ Wh.T`` has been added to
-        ``g[t-1]`` (or, when ``t = 0``, written to ``dh0 (N, H)``).
-    hs : (T, N, H) the forward states.
-    WhT : (H, H) ``Wh.T`` as a C-contiguous array.
+    g : (N, T, H) on entry ``g[:, t]`` is the whole gradient reaching ``hs[:, t]``. On exit
+        it is ``da_t = g[:, t] * (1 - hs[:, t]**2)``, and ``da_t @ Wh.T`` has been added to
+        ``g[:, t-1]`` (or, when ``t = 0``, written to ``dh0 (N, H)``).
+    hs : (N, T, H) the forward states.
+    Wh : (H, H).
 
     All arrays C-contiguous, one dtype. No checks: it is called from jitted code.
     """
-    N, H = g.shape[1:]
+    N, T, H = g.shape
     for n in range(N):
         for j in range(H):
-            g[t, n, j] = g[t, n, j] * (1.0 - hs[t, n, j] ** 2)
+            g[n, t, j] = g[n, t, j] * (1.0 - hs[n, t, j] ** 2)
     flat = g.reshape(-1)
     if t > 0:
-        _matmul_add(flat, t * N * H, H, WhT, flat, (t - 1) * N * H, H, N)
+        _matmul_add(flat, t * H, T * H, Wh, flat, (t - 1) * H, T * H, N)
     else:
         dh0[:] = 0.0
-        _matmul_add(flat, 0, H, WhT, dh0.reshape(-1), 0, H, N)
-
-
-@njit(**_JIT)
-def _swap_nt(a):
-    """A C-contiguous copy of ``a (P, Q, K)`` as ``(Q, P, K)``."""
-    P, Q, K = a.shape
-    out = np.empty((Q, P, K), a.dtype)
-    for p in range(P):
-        for q in range(Q):
-            out[q, p, :] = a[p, q, :]
-    return out
+        _matmul_add(flat, 0, T * H, Wh, dh0.reshape(-1), 0, H, N)
 
 
 @njit(**_JIT)
 def _forward(x, h0, Wx, Wh, b):
     N, T, D = x.shape
     H = Wh.shape[0]
-    hs = np.empty((T, N, H), x.dtype)
-    _gemm(_swap_nt(x).reshape(-1), 0, D, False, Wx.reshape(-1), 0, H, False, hs.reshape(-1),
-          0, H, T * N, H, D, 0.0)
+    hs = np.empty((N, T, H), x.dtype)
+    _gemm(x.reshape(-1), 0, D, False, Wx.reshape(-1), 0, H, False, hs.reshape(-1), 0, H,
+          N * T, H, D, 0.0)
+    WhT = np.ascontiguousarray(Wh.T)
     for t in range(T):
-        step_forward(hs, t, h0, Wh, b)
-    return _swap_nt(hs)
+        step_forward(hs, t, h0, WhT, b)
+    return hs
+
+
+@njit(**_JIT)
+def _bptt(g, hs, h0, Wh):
+    """BPTT: ``g (N, T, H)`` holds ``dhs`` on entry and ``da`` on exit.
+
+    Returns ``dh0 (N, H)``, ``dWh (H, H)`` and ``db (H,)``.
+    """
+    N, T, H = hs.shape
+    dh0 = np.zeros((N, H), hs.dtype)
+    for t in range(T - 1, -1, -1):
+        step_backward(g, hs, t, Wh, dh0)
+    # dWh = h0.T @ da[:, 0] + sum_n hs[n, :-1].T @ da[n, 1:], products on rows of g and hs.
+    da, dWh = g.reshape(-1), np.zeros((H, H), hs.dtype)
+    if T > 0:
+        _gemm(h0.reshape(-1), 0, H, True, da, 0, T * H, False, dWh.reshape(-1), 0, H, H, H,
+              N, 1.0)
+    for n in range(N if T > 1 else 0):
+        _gemm(hs.reshape(-1), n * T * H, H, True, da, n * T * H + H, H, False,
+              dWh.reshape(-1), 0, H, H, H, T - 1, 1.0)
+    db = np.zeros(H, hs.dtype)
+    for i in range(N * T):
+        for j in range(H):
+            db[j] += da[i * H + j]
+    return dh0, dWh, db
 
 
 @njit(**_JIT)
 def _backward(dhs, x, h0, Wx, Wh, hs):
     N, T, H = hs.shape
     D = x.shape[2]
-    g, hs = _swap_nt(dhs), _swap_nt(hs)
-    dh0 = np.zeros((N, H), hs.dtype)
-    WhT = np.ascontiguousarray(Wh.T)
-    for t in range(T - 1, -1, -1):
-        step_backward(g, hs, t, WhT, dh0)
-    da, rows = g.reshape(-1), T * N  # g now holds da_t for every step
-    dx = np.empty((T, N, D), hs.dtype)
+    g = dhs.copy()
+    dh0, dWh, db = _bptt(g, hs, h0, Wh)
+    da, rows = g.reshape(-1), N * T  # g now holds da_t for every step
+    dx = np.empty((N, T, D), hs.dtype)
     dWx = np.empty((D, H), hs.dtype)
-    dWh = np.zeros((H, H), hs.dtype)
     _gemm(da, 0, H, False, Wx.reshape(-1), 0, H, True, dx.reshape(-1), 0, D, rows, D, H, 0.0)
-    _gemm(_swap_nt(x).reshape(-1), 0, D, True, da, 0, H, False, dWx.reshape(-1), 0, H,
-          D, H, rows, 0.0)
-    # dWh = h0.T @ da_0 + sum_{t >= 1} hs[t-1].T @ da_t: two products on contiguous rows.
-    _gemm(h0.reshape(-1), 0, H, True, da, 0, H, False, dWh.reshape(-1), 0, H, H, H,
-          min(N, rows), 0.0)
-    _gemm(hs.reshape(-1), 0, H, True, da, N * H, H, False, dWh.reshape(-1), 0, H, H, H,
-          rows - min(N, rows), 1.0)
-    db = np.zeros(H, hs.dtype)
-    for i in range(rows):
-        for j in range(H):
-            db[j] += da[i * H + j]
-    return _swap_nt(dx), dh0, dWx, dWh, db
+    _gemm(x.reshape(-1), 0, D, True, da, 0, H, False, dWx.reshape(-1), 0, H, D, H, rows, 0.0)
+    return dx, dh0, dWx, dWh, db
 
 
-def _check_dtype(name: str, value: np.ndarray) -> None:
+def check_dtype(name: str, value: np.ndarray) -> None:
+    """Raise ``TypeError`` naming ``name`` unless ``value`` is float32 or float64."""
     if value.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} has dtype {value.dtype}; the Numba kernel supports "
                         "float32 and float64")
@@ -296,7 +331,7 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
     ``hs[:, t] = tanh(x[:, t] @ Wx + hs[:, t-1] @ Wh + b)`` with ``hs[:, -1] = h0``.
     """
     check_arrays(x=(x, "N T D"), h0=(h0, "N H"), Wx=(Wx, "D H"), Wh=(Wh, "H H"), b=(b, "H"))
-    _check_dtype("x", x)
+    check_dtype("x", x)
     hs = _forward(*(np.ascontiguousarray(a) for a in (x, h0, Wx, Wh, b)))
     return hs, SequenceCache(x, h0, Wx, Wh, hs)
 
@@ -322,11 +357,104 @@ def rnn_backward(dhs: np.ndarray, cache: SequenceCache) -> SequenceGrads:
     ``dWh = sum_t hs[:, t-1].T @ da_t``, ``db = sum_t da_t.sum(axis=0)``.
     """
     _check_cache(cache, SequenceCache)
-    check_arrays(hs=(cache.hs, "N T H"), dhs=(dhs, "N T H"))
-    # The cache is a plain tuple; compiled code does not bounds-check, so check it whole.
+    # The reference's check (hs and dhs first, so the same errors), then the rest of the
+    # cache, a plain tuple: compiled code does not bounds-check, so check it whole.
     x, h0, Wx, Wh, hs = cache
-    check_arrays(hs=(hs, "N T H"), x=(x, "N T D"), h0=(h0, "N H"), Wx=(Wx, "D H"),
-                 Wh=(Wh, "H H"))
-    _check_dtype("dhs", dhs)
+    check_arrays(hs=(hs, "N T H"), dhs=(dhs, "N T H"), x=(x, "N T D"), h0=(h0, "N H"),
+                 Wx=(Wx, "D H"), Wh=(Wh, "H H"))
+    check_dtype("dhs", dhs)
     grads = _backward(*(np.ascontiguousarray(a) for a in (dhs, x, h0, Wx, Wh, hs)))
     return SequenceGrads(*grads)
+
+
+# The character model of rnnlab.charmodel (backend="numba"): its whole training step.
+
+
+@njit(**_JIT)
+def _softmax_loss_rows(scores, by, targets):
+    """In place on ``scores (N, T, V)`` holding ``hs @ Wy``: add ``by``, then replace each
+    row by its ``dscores``, and return the loss, as ``temporal_softmax_loss`` (whose
+    ``exp(shifted - log(total))`` is ``exp(shifted) / total`` here, equal to round-off)."""
+    N, T, V = scores.shape
+    loss = 0.0
+    for n in range(N):
+        for t in range(T):
+            s, y = scores[n, t], targets[n, t]
+            for v in range(V):
+                s[v] += by[v]
+            top = s.max()
+            picked = s[y] - top
+            for v in range(V):
+                s[v] = _exp(s[v] - top)
+            total = s.sum()
+            loss -= picked - math.log(total)
+            for v in range(V):
+                s[v] /= total
+            s[y] -= 1.0
+            for v in range(V):
+                s[v] *= 1.0 / N
+    return loss / N
+
+
+@njit(**_JIT)
+def char_loss_and_grads(Wx, Wh, b, Wy, by, inputs, targets, h0):
+    """:func:`rnnlab.charmodel.loss_and_grads` compiled: the one-hot inputs' ``x @ Wx`` is
+    a row lookup (exactly equal), the rest as in the reference.
+
+    Returns ``loss, dWx, dWh, db, dWy, dby, h_last``. All arrays C-contiguous, one float
+    dtype, ids in ``[0, V)``; no checks (the caller checks).
+    """
+    N, T = inputs.shape
+    V, H = Wx.shape
+    rows = N * T
+    hs = np.empty((N, T, H), Wh.dtype)
+    WhT = np.ascontiguousarray(Wh.T)
+    for t in range(T):
+        for n in range(N):
+            hs[n, t] = Wx[inputs[n, t]]
+        step_forward(hs, t, h0, WhT, b)
+    dscores = np.empty((N, T, V), Wh.dtype)
+    flat_hs, flat_ds = hs.reshape(-1), dscores.reshape(-1)
+    _gemm(flat_hs, 0, H, False, Wy.reshape(-1), 0, V, False, flat_ds, 0, V, rows, V, H, 0.0)
+    loss = _softmax_loss_rows(dscores, by, targets)
+    dWy = np.empty((H, V), Wh.dtype)
+    _gemm(flat_hs, 0, H, True, flat_ds, 0, V, False, dWy.reshape(-1), 0, V, H, V, rows, 0.0)
+    dby = np.zeros(V, Wh.dtype)
+    for i in range(rows):
+        dby += dscores.reshape(rows, V)[i]
+    g = np.empty((N, T, H), Wh.dtype)
+    _gemm(flat_ds, 0, V, False, Wy.reshape(-1), 0, V, True, g.reshape(-1), 0, H, rows, H, V,
+          0.0)
+    _, dWh, db = _bptt(g, hs, h0, Wh)
+    dWx = np.zeros((V, H), Wh.dtype)
+    for t in range(T - 1, -1, -1):
+        for n in range(N):
+            dWx[inputs[n, t]] += g[n, t]
+    h_last = hs[:, T - 1].copy() if T else h0.copy()
+    return loss, dWx, dWh, db, dWy, dby, h_last
+
+
+@njit(**_JIT)
+def _clip_adagrad(param, grad, memory, lr, clip, eps):
+    p, g, m = param.reshape(-1), grad.reshape(-1), memory.reshape(-1)
+    for i in range(p.size):
+        gi = min(max(g[i], -clip), clip)
+        m[i] += gi * gi
+        p[i] -= lr * gi / (math.sqrt(m[i]) + eps)
+
+
+@njit(**_JIT)
+def char_train_step(Wx, Wh, b, Wy, by, mWx, mWh, mb, mWy, mby, inputs, targets, h0, lr, clip,
+                    eps):
+    """One step of :func:`rnnlab.charmodel.train` compiled: loss and gradients, gradients
+    clipped to ``[-clip, clip]``, then Adagrad in place on the weights and the memories
+    ``m*``. Returns ``loss, h_last``. Same requirements as :func:`char_loss_and_grads`.
+    """
+    loss, dWx, dWh, db, dWy, dby, h_last = char_loss_and_grads(Wx, Wh, b, Wy, by, inputs,
+                                                               targets, h0)
+    _clip_adagrad(Wx, dWx, mWx, lr, clip, eps)
+    _clip_adagrad(Wh, dWh, mWh, lr, clip, eps)
+    _clip_adagrad(b, db, mb, lr, clip, eps)
+    _clip_adagrad(Wy, dWy, mWy, lr, clip, eps)
+    _clip_adagrad(by, dby, mby, lr, clip, eps)
+    return loss, h_last

@@ -151,10 +151,7 @@ def test_library_imports_tqdm_auto_only():
 TRAINERS = [(m, f.name) for m, f in library_functions()
             if re.fullmatch(r"(train\w*|fit)", f.name)]
 # Found by this test when it was written; each is a defect to fix in the library.
-KNOWN = {
-    "rnnlab.charmodel.train": "unit 03's character model trains without a bar",
-    "rnnlab.window.train_window_mlp": "unit 01's window MLPs train without a bar",
-}
+KNOWN: dict[str, str] = {}  # "module.function": why it has no bar yet (a strict xfail)
 
 
 def shows_bar(node, functions, seen=frozenset()):

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
 
 from rnnlab import kernels, reference
 from rnnlab.backends import get_backend
 from rnnlab.gradcheck import rel_error
 from rnnlab.reference import SequenceCache
 
-# Shapes (N, T, D, H): degenerate ones first, then seeded random ones.
+# Shapes (N, T, D, H): degenerate ones first, then ones whose step products go to BLAS
+# (N >= 16 and N H H >= 16 * 64 * 64, see kernels._matmul_add), then seeded random ones.
 SHAPES = [(1, 1, 1, 1), (1, 5, 1, 1), (1, 1, 3, 4), (3, 1, 2, 5), (1, 9, 4, 1), (2, 3, 1, 6),
-          (4, 6, 5, 40), (2, 4, 3, 130)]
+          (4, 6, 5, 40), (2, 4, 3, 130), (16, 3, 5, 64), (20, 2, 3, 70)]
 SHAPES += [tuple(int(s) for s in np.random.default_rng(i).integers(1, [7, 13, 11, 41]))
            for i in range(12)]
 NAMES = ("hs", "dx", "dh0", "dWx", "dWh", "db")
@@ -165,6 +167,26 @@ def test_tanh_matches_numpy():
     x32 = x[np.abs(x) < 1e38].astype(np.float32)
     assert kernels.tanh(x32).dtype == np.float32
     np.testing.assert_allclose(kernels.tanh(x32), np.tanh(x32), rtol=1.2e-7, atol=0)
+
+
+@njit
+def _exp_all(x, out):
+    for i in range(x.size):
+        out[i] = kernels._exp(x[i])
+
+
+def test_exp_matches_numpy_for_softmax_arguments():
+    rng = np.random.default_rng(1)
+    x = np.concatenate([-rng.uniform(0, 1, 20000), -rng.uniform(0, 50, 20000),
+                        -rng.uniform(0, 708, 20000), [0.0, -0.0, -5e-324, -708.0]])
+    got, want = np.empty_like(x), np.exp(x)
+    _exp_all(x, got)
+    ulps = np.abs(got - want) / np.spacing(want)
+    assert ulps.max() <= 2, f"max {ulps.max()} ulp at x = {x[ulps.argmax()]!r}"
+    special = np.array([-708.5, -745.2, -1e300, -np.inf, np.nan])
+    got = np.empty_like(special)
+    _exp_all(special, got)
+    np.testing.assert_array_equal(got, [0.0, 0.0, 0.0, 0.0, np.nan])
 
 
 def test_get_backend():
