@@ -76,3 +76,10 @@ def check_labels(name: str, value: object, shape: tuple[int, ...], kind: str = "
         raise TypeError(f"{name} has dtype {value.dtype}; expected {expected}")
     if value.shape != shape:
         raise ValueError(f"{name} has shape {value.shape}; expected {shape}")
+
+
+def check_positive(**sizes: int) -> None:
+    """Raise ``ValueError`` naming the first size that is not a positive integer."""
+    for name, size in sizes.items():
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"{name} must be a positive integer; got {size!r}")

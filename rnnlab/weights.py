@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnnlab.validation import check_positive
+
 
 class RNNWeights(NamedTuple):
     """The weights of a vanilla RNN: ``Wx (D, H)``, ``Wh (H, H)``, ``b (H,)``."""
@@ -15,16 +17,10 @@ class RNNWeights(NamedTuple):
     b: np.ndarray
 
 
-def _positive(**sizes: int) -> None:
-    for name, size in sizes.items():
-        if not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"{name} must be a positive integer; got {size!r}")
-
-
 def xavier(n_in: int, n_out: int, rng: np.random.Generator,
            dtype: type = np.float64) -> np.ndarray:
     """Glorot-uniform ``(n_in, n_out)`` matrix: ``U(-a, a)``, ``a = sqrt(6 / (n_in + n_out))``."""
-    _positive(n_in=n_in, n_out=n_out)
+    check_positive(n_in=n_in, n_out=n_out)
     limit = np.sqrt(6.0 / (n_in + n_out))
     return rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
 
@@ -32,7 +28,7 @@ def xavier(n_in: int, n_out: int, rng: np.random.Generator,
 def orthogonal(n: int, rng: np.random.Generator, gain: float = 1.0,
                dtype: type = np.float64) -> np.ndarray:
     """A random ``(n, n)`` orthogonal matrix times ``gain``: every singular value is ``gain``."""
-    _positive(n=n)
+    check_positive(n=n)
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
     return (gain * q * np.sign(np.diag(r))).astype(dtype)
 
@@ -54,7 +50,7 @@ def init_rnn(D: int, H: int, rng: np.random.Generator, recurrent: str = "orthogo
     RNNWeights
         ``Wx (D, H)`` Glorot-uniform, ``Wh (H, H)`` as asked, ``b (H,)`` zeros.
     """
-    _positive(D=D, H=H)
+    check_positive(D=D, H=H)
     makers = {
         "orthogonal": lambda: orthogonal(H, rng, gain, dtype),
         "xavier": lambda: gain * xavier(H, H, rng, dtype),

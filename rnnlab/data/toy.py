@@ -23,6 +23,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from rnnlab.validation import check_positive
+
 PAD = -1
 
 __all__ = [
@@ -78,12 +80,6 @@ class Translation(NamedTuple):
     mask: torch.Tensor
 
 
-def _check_size(**sizes: int) -> None:
-    for name, size in sizes.items():
-        if not isinstance(size, (int, np.integer)) or size < 1:
-            raise ValueError(f"{name} must be a positive integer; got {size!r}")
-
-
 def one_hot(tokens: np.ndarray, depth: int, valid: np.ndarray | None = None) -> torch.Tensor:
     """``tokens (...)`` ints in 0..depth-1 -> float32 one-hot ``(..., depth)``.
 
@@ -97,7 +93,7 @@ def one_hot(tokens: np.ndarray, depth: int, valid: np.ndarray | None = None) -> 
 
 
 def _lengths(n: int, min_len: int, max_len: int, rng: np.random.Generator) -> np.ndarray:
-    _check_size(n=n, min_len=min_len, max_len=max_len)
+    check_positive(n=n, min_len=min_len, max_len=max_len)
     if min_len > max_len:
         raise ValueError(f"min_len = {min_len} > max_len = {max_len}")
     return rng.integers(min_len, max_len + 1, size=n)
@@ -110,7 +106,7 @@ def quadrants(n: int, rng: np.random.Generator) -> Classification:
     No straight line separates the classes (it is XOR of the two signs), so a linear
     model stays at chance (0.5) and a hidden layer is needed.
     """
-    _check_size(n=n)
+    check_positive(n=n)
     x = rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
     y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
     return Classification(torch.from_numpy(x), torch.from_numpy(y))
@@ -127,7 +123,7 @@ def counting(n: int, rng: np.random.Generator, steps: int = 6, base: int = 10,
         ``y (n, steps)``: ``y[:, t] = (start + t * stride) % base``. Every step carries
         loss (no padding); chance accuracy is ``1 / base``.
     """
-    _check_size(n=n, steps=steps, base=base)
+    check_positive(n=n, steps=steps, base=base)
     start = rng.integers(0, base, size=n)
     which = rng.integers(0, len(strides), size=n)
     stride = np.asarray(strides)[which]
@@ -147,7 +143,7 @@ def majority(n: int, rng: np.random.Generator, symbols: int = 3, min_len: int = 
         ``lengths (n,)`` uniform in ``min_len..max_len``; ``y (n,)`` the majority symbol;
         ``mask (n, max_len)``. Chance accuracy is ``1 / symbols``.
     """
-    _check_size(symbols=symbols)
+    check_positive(symbols=symbols)
     lengths = _lengths(n, min_len, max_len, rng)
     mask = np.arange(max_len)[None, :] < lengths[:, None]
     tokens = np.zeros((n, max_len), dtype=np.int64)
@@ -178,7 +174,7 @@ def collapse_runs(n: int, rng: np.random.Generator, symbols: int = 5, min_len: i
         ``src (n, max_len, symbols)``; ``tgt_in``, ``tgt_out``, ``mask`` of shape
         ``(n, max_len + 1)`` (the longest target is ``max_len`` symbols plus END).
     """
-    _check_size(symbols=symbols)
+    check_positive(symbols=symbols)
     if symbols < 2:
         raise ValueError(f"symbols must be at least 2; got {symbols}")
     end, start = symbols, symbols + 1
@@ -217,7 +213,7 @@ def local_max(n: int, rng: np.random.Generator, symbols: int = 4, min_len: int =
         ``x (n, max_len, symbols)`` one-hot, zero on padding; ``lengths (n,)``;
         ``y (n, max_len)`` with ``PAD`` on padding; ``mask (n, max_len)``.
     """
-    _check_size(symbols=symbols)
+    check_positive(symbols=symbols)
     lengths = _lengths(n, min_len, max_len, rng)
     mask = np.arange(max_len)[None, :] < lengths[:, None]
     tokens = np.where(mask, rng.integers(0, symbols, size=(n, max_len)), 0)
