@@ -54,13 +54,15 @@ def check_arrays(**specs: tuple[object, str]) -> dict[str, int]:
                              f"dimensions ({', '.join(letters)})")
         for letter, size in zip(letters, value.shape):
             if letter.isdigit():
-                expected, source = int(letter), ""
+                expected = int(letter)
             else:
                 expected = sizes.setdefault(letter, size)
-                source = f" ({letter} = {expected} from {origin.setdefault(letter, name)})"
+                origin.setdefault(letter, name)
             if size != expected:
                 want = tuple(int(c) if c.isdigit() else sizes.get(c, s)
                              for c, s in zip(letters, value.shape))
+                source = ("" if letter.isdigit()
+                          else f" ({letter} = {expected} from {origin[letter]})")
                 raise ValueError(f"{name} has shape {value.shape}; expected "
                                  f"({', '.join(letters)}) = {want}{source}")
     return sizes
