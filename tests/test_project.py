@@ -1,10 +1,13 @@
 """The project's packaging, CI, Binder and README agree with each other."""
 
+import json
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
 import tomllib
 from conftest import ROOT
 
@@ -78,3 +81,18 @@ def test_nbgrader_config():
     assert "/work" not in config and "/home" not in config
     ignored = (ROOT / ".gitignore").read_text().split()
     assert {"gradebook.db", "submitted/", "autograded/", "feedback/"} <= set(ignored)
+
+
+def test_students_lab_opens_the_index_rendered_and_hides_instructor_tools():
+    prefix = Path(sys.prefix)
+    config = prefix / "etc" / "jupyter" / "labconfig" / "page_config.json"
+    if not config.exists():
+        pytest.skip("this environment was not set up by ./course (binder/setup-lab not run)")
+    disabled = json.loads(config.read_text())["disabledExtensions"]
+    assert disabled["@jupyter/nbgrader:formgrader"] and disabled["@jupyter/nbgrader:create-assignment"]
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled  # students keep Validate
+    overrides = json.loads((prefix / "share/jupyter/lab/settings/overrides.json").read_text())
+    viewers = overrides["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+    assert viewers["markdown"] == "Markdown Preview"
+    for script in ("course", "binder/postBuild"):
+        assert "binder/setup-lab" in (ROOT / script).read_text(), script
