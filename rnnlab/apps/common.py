@@ -98,6 +98,22 @@ def error_rate(hypotheses: Sequence[Sequence], references: Sequence[Sequence]) -
     return sum(edit_distance(h, r) for h, r in zip(hypotheses, references)) / total
 
 
+def extend_until_eos(out: list[list[int]], done: list[bool], tokens: Sequence[int],
+                     eos: int) -> bool:
+    """One greedy-decoding step: append ``tokens[n]`` to ``out[n]`` until it is ``eos``.
+
+    A sequence that emits ``eos`` is marked in ``done`` and gets no more tokens.
+    Returns True once every sequence is done.
+    """
+    for n, token in enumerate(tokens):
+        if not done[n]:
+            if token == eos:
+                done[n] = True
+            else:
+                out[n].append(token)
+    return all(done)
+
+
 def train_steps(loss_of_step: Callable[[int], torch.Tensor], model: nn.Module, n_steps: int,
                 desc: str, lr: float, clip: float | None = 1.0, one_cycle: bool = True,
                 smooth: int = 20) -> list[float]:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlab.apps.common import batches, pad_sequences, train_steps
+from rnnlab.apps.common import batches, extend_until_eos, pad_sequences, train_steps
 from rnnlab.data.images import TAGS
 
 BOS, EOS, FIRST_TAG = 1, 2, 3
@@ -129,13 +129,7 @@ def decode_tags(model: nn.Module, images: torch.Tensor, max_tags: int,
             if seq:
                 scores[n, seq] = -torch.inf
         prev = scores.argmax(-1)
-        for n, token in enumerate(prev.tolist()):
-            if not done[n]:
-                if token == eos:
-                    done[n] = True
-                else:
-                    out[n].append(token)
-        if all(done):
+        if extend_until_eos(out, done, prev.tolist(), eos):
             break
     return out
 

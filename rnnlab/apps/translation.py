@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlab.apps.common import Vocab, batches, pad_sequences, train_steps
+from rnnlab.apps.common import Vocab, batches, extend_until_eos, pad_sequences, train_steps
 
 
 class Translator(nn.Module):
@@ -117,13 +117,7 @@ def greedy_decode(model: nn.Module, src: torch.Tensor, max_len: int, bos: int,
     for _ in range(max_len):
         scores, state = model.step(prev, state)
         prev = scores.argmax(-1)
-        for n, token in enumerate(prev.tolist()):
-            if not done[n]:
-                if token == eos:
-                    done[n] = True
-                else:
-                    out[n].append(token)
-        if all(done):
+        if extend_until_eos(out, done, prev.tolist(), eos):
             break
     return out
 
