@@ -230,18 +230,13 @@ def to_torch_lstm(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray):
     """
     import torch
 
+    from rnnlab.torch_bridge import load_weights
+
     sizes = check_arrays(Wx=(Wx, "D G"), Wh=(Wh, "H G"), b=(b, "G"))
     if sizes["G"] != 4 * sizes["H"]:
         raise ValueError(f"Wh has shape {Wh.shape}; expected (H, 4H) = "
                          f"({sizes['H']}, {4 * sizes['H']})")
-    dtype = torch.float64 if Wx.dtype == np.float64 else torch.float32
-    lstm = torch.nn.LSTM(sizes["D"], sizes["H"], batch_first=True, dtype=dtype)
-    with torch.no_grad():
-        lstm.weight_ih_l0.copy_(torch.from_numpy(Wx.T.copy()))
-        lstm.weight_hh_l0.copy_(torch.from_numpy(Wh.T.copy()))
-        lstm.bias_ih_l0.copy_(torch.from_numpy(b.copy()))
-        lstm.bias_hh_l0.zero_()
-    return lstm
+    return load_weights(torch.nn.LSTM, sizes["D"], sizes["H"], Wx, Wh, b)
 
 
 def truncation_bias(ks: Sequence[int], scale: float = 1.0, T: int = 60, H: int = 32,

@@ -28,15 +28,24 @@ def to_torch_rnn(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray):
     import torch
 
     sizes = check_arrays(Wx=(Wx, "D H"), Wh=(Wh, "H H"), b=(b, "H"))
+    return load_weights(torch.nn.RNN, sizes["D"], sizes["H"], Wx, Wh, b, nonlinearity="tanh")
+
+
+def load_weights(kind: type, D: int, H: int, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
+                 **options):
+    """A one-layer ``kind(D, H, batch_first=True, **options)`` (``torch.nn.RNN``, ``LSTM``,
+    ``GRU``) of the arrays' dtype with ``weight_ih = Wx.T``, ``weight_hh = Wh.T``,
+    ``bias_ih = b`` and ``bias_hh = 0``; the callers check the shapes."""
+    import torch
+
     dtype = torch.float64 if Wx.dtype == np.float64 else torch.float32
-    rnn = torch.nn.RNN(sizes["D"], sizes["H"], nonlinearity="tanh", batch_first=True,
-                       dtype=dtype)
+    module = kind(D, H, batch_first=True, dtype=dtype, **options)
     with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.from_numpy(Wx.T.copy()))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(Wh.T.copy()))
-        rnn.bias_ih_l0.copy_(torch.from_numpy(b.copy()))
-        rnn.bias_hh_l0.zero_()
-    return rnn
+        module.weight_ih_l0.copy_(torch.from_numpy(Wx.T.copy()))
+        module.weight_hh_l0.copy_(torch.from_numpy(Wh.T.copy()))
+        module.bias_ih_l0.copy_(torch.from_numpy(b.copy()))
+        module.bias_hh_l0.zero_()
+    return module
 
 
 def from_torch_rnn(rnn) -> RNNWeights:
