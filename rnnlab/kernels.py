@@ -146,7 +146,8 @@ _SGEMM = types.ExternalFunction("rnnlab_sgemm", types.void(*[types.intp] * 13))
 
 @njit(**_JIT)
 def _gemm(a, ia, lda, trans_a, b, ib, ldb, trans_b, c, ic, ldc, m, n, k, beta):
-    """Row-major ``C = op(A) @ op(B) + beta * C`` on flat arrays, by BLAS.
+    """Row-major ``C = op(A) @ op(B) + beta * C`` by BLAS, on C-contiguous arrays of any
+    shape addressed as flat ones (``c[ic]`` is ``c.reshape(-1)[ic]``).
 
     ``C (m, n)`` starts at ``c[ic]`` with row stride ``ldc``; ``op(A) (m, k)`` is ``A`` or,
     if ``trans_a``, the transpose of the ``(k, m)`` matrix stored at ``a[ia]`` with row
@@ -167,88 +168,119 @@ def _gemm(a, ia, lda, trans_a, b, ib, ldb, trans_b, c, ic, ldc, m, n, k, beta):
         _SGEMM(f, f + 1, i, i + 4, i + 8, s, B, i + 12, A, i + 16, s + size, C, i + 20)
 
 
-@njit(fastmath={"reassoc", "contract"}, **_JIT)
-def _matmul_add(a, ia, lda, BT, c, ic, ldc, N):
-    """``C += A @ BT.T`` for ``A (N, K)`` at ``a[ia]`` and ``C (N, H)`` at ``c[ic]`` (flat
-    arrays, row strides ``lda`` and ``ldc``) and a C-contiguous ``BT (H, K)``.
+@njit(inline="always", **_JIT)
+def _add_products(a, ta, BT, c, tc, blas):
+    """``c[:, tc] += a[:, ta] @ BT.T`` for ``a (N, Ta, K)``, ``c (N, Tc, H)`` and ``BT (H, K)``,
+    all C-contiguous; ``a`` and ``c`` may be one array (``ta != tc``).
 
-    BLAS for large products; for small ones, dot products of a row of ``A`` (a slice:
-    flat indices make the loop up to 2.5 times slower) with four rows of ``BT`` at a time,
-    whose sums the compiler may reorder so that it vectorises them (``fastmath``).
+    By BLAS if ``blas``; else by dot products of a row of ``a`` with four rows of ``BT`` at
+    a time, whose sums the caller's ``fastmath`` lets the compiler reorder and vectorise.
+    Made for the steps, whose cost at small sizes is mostly fixed: no views (making one,
+    as ``a[n, ta]``, costs atomic reference-count updates) and no function calls in the
+    loop branch (the steps call it with a constant ``blas``, so the other branch is not
+    compiled; either costs up to 40% of a small step).
     """
-    H, K = BT.shape
-    if N >= _BLAS_MIN_ROWS and N * K * H >= _BLAS_MIN_WORK:
-        _gemm(a, ia, lda, False, BT.reshape(-1), 0, K, True, c, ic, ldc, N, H, K, 1.0)
+    N, H, K = c.shape[0], BT.shape[0], BT.shape[1]
+    if blas:
+        _gemm(a, ta * K, a.shape[1] * K, False, BT, 0, K, True, c, tc * H, c.shape[1] * H,
+              N, H, K, 1.0)
         return
     for n in range(N):
-        x, row = a[ia + n * lda:ia + n * lda + K], c[ic + n * ldc:ic + n * ldc + H]
         j = 0
         while j + 4 <= H:
             s0 = s1 = s2 = s3 = 0.0
             for k in range(K):
-                s0 += x[k] * BT[j, k]
-                s1 += x[k] * BT[j + 1, k]
-                s2 += x[k] * BT[j + 2, k]
-                s3 += x[k] * BT[j + 3, k]
-            row[j] += s0
-            row[j + 1] += s1
-            row[j + 2] += s2
-            row[j + 3] += s3
+                x = a[n, ta, k]
+                s0 += x * BT[j, k]
+                s1 += x * BT[j + 1, k]
+                s2 += x * BT[j + 2, k]
+                s3 += x * BT[j + 3, k]
+            c[n, tc, j] += s0
+            c[n, tc, j + 1] += s1
+            c[n, tc, j + 2] += s2
+            c[n, tc, j + 3] += s3
             j += 4
         for jj in range(j, H):
             s0 = 0.0
             for k in range(K):
-                s0 += x[k] * BT[jj, k]
-            row[jj] += s0
+                s0 += a[n, ta, k] * BT[jj, k]
+            c[n, tc, jj] += s0
 
 
 @njit(**_JIT)
-def step_forward(hs, t, h0, WhT, b):
-    """One forward step, in place: ``hs[:, t] = tanh(hs[:, t] + h_prev @ Wh + b)``.
+def _blas_steps(N, H):
+    """Whether a step's ``(N, H) @ (H, H)`` goes to BLAS (measured: loops win for N <= 4
+    up to H = 1024, BLAS for N >= 32, even between)."""
+    return N >= _BLAS_MIN_ROWS and N * H * H >= _BLAS_MIN_WORK
+
+
+@njit(fastmath={"reassoc", "contract"}, **_JIT)
+def step_forward(hs, t, prev, tp, WhT, b, blas):
+    """One forward step, in place: ``hs[:, t] = tanh(hs[:, t] + prev[:, tp] @ Wh + b)``.
 
     Parameters
     ----------
     hs : (N, T, H) states; on entry ``hs[:, t]`` holds this step's ``x[:, t] @ Wx``.
-    t : the step; ``h_prev`` is ``hs[:, t-1]``, or ``h0 (N, H)`` when ``t = 0``.
-    WhT : (H, H) ``Wh.T`` as a C-contiguous array, and b : (H,).
+    t : the step.
+    prev, tp : the previous state is ``prev[:, tp]``: ``hs, t - 1``, or for the first step
+        ``h0`` as an ``(N, 1, H)`` array and 0.
+    WhT : (H, H) ``Wh.T``, and b : (H,).
+    blas : a constant: the product by BLAS (large batches) or by loops.
 
     All arrays C-contiguous, one dtype. No checks: it is called from jitted code.
     """
-    N, T, H = hs.shape
-    flat = hs.reshape(-1)
-    if t == 0:
-        _matmul_add(h0.reshape(-1), 0, H, WhT, flat, 0, T * H, N)
-    else:
-        _matmul_add(flat, (t - 1) * H, T * H, WhT, flat, t * H, T * H, N)
+    N, H = hs.shape[0], hs.shape[2]
+    _add_products(prev, tp, WhT, hs, t, blas)
     for n in range(N):
         for j in range(H):
             hs[n, t, j] = _tanh(hs[n, t, j] + b[j])
 
 
-@njit(**_JIT)
-def step_backward(g, hs, t, Wh, dh0):
-    """One backward step, in place.
+@njit(fastmath={"reassoc", "contract"}, **_JIT)
+def step_backward(g, t, hs, Wh, prev, tp, blas):
+    """One backward step, in place: ``g[:, t] *= 1 - hs[:, t]**2``, then
+    ``prev[:, tp] += g[:, t] @ Wh.T``.
 
     Parameters
     ----------
-    g : (N, T, H) on entry ``g[:, t]`` is the whole gradient reaching ``hs[:, t]``. On exit
-        it is ``da_t = g[:, t] * (1 - hs[:, t]**2)``, and ``da_t @ Wh.T`` has been added to
-        ``g[:, t-1]`` (or, when ``t = 0``, written to ``dh0 (N, H)``).
-    hs : (N, T, H) the forward states.
-    Wh : (H, H).
+    g : (N, T, H); on entry ``g[:, t]`` is the whole gradient reaching ``hs[:, t]``, on exit
+        it is ``da_t``.
+    t : the step.
+    hs : (N, T, H) the forward states. Wh : (H, H).
+    prev, tp : where the gradient of the previous state goes: ``g, t - 1``, or for the
+        first step a zeroed ``(N, 1, H)`` array for ``dh0`` and 0.
+    blas : a constant: the product by BLAS (large batches) or by loops.
 
     All arrays C-contiguous, one dtype. No checks: it is called from jitted code.
     """
-    N, T, H = g.shape
+    N, H = g.shape[0], g.shape[2]
     for n in range(N):
         for j in range(H):
             g[n, t, j] = g[n, t, j] * (1.0 - hs[n, t, j] ** 2)
-    flat = g.reshape(-1)
-    if t > 0:
-        _matmul_add(flat, t * H, T * H, Wh, flat, (t - 1) * H, T * H, N)
-    else:
-        dh0[:] = 0.0
-        _matmul_add(flat, 0, T * H, Wh, dh0.reshape(-1), 0, H, N)
+    _add_products(g, t, Wh, prev, tp, blas)
+
+
+@njit(**_JIT)
+def _forward_steps(hs, h0, WhT, b, blas):
+    """Every step on ``hs (N, T, H)`` holding the steps' input projections."""
+    N, T, H = hs.shape
+    if T:
+        step_forward(hs, 0, h0.reshape(N, 1, H), 0, WhT, b, blas)
+    for t in range(1, T):
+        step_forward(hs, t, hs, t - 1, WhT, b, blas)
+
+
+@njit(**_JIT)
+def _backward_steps(g, hs, Wh, blas):
+    """Every step backwards, ``g (N, T, H)`` holding ``dhs`` on entry and ``da`` on exit;
+    returns ``dh0 (N, 1, H)``."""
+    N, T, H = hs.shape
+    dh0 = np.zeros((N, 1, H), hs.dtype)
+    for t in range(T - 1, 0, -1):
+        step_backward(g, t, hs, Wh, g, t - 1, blas)
+    if T:
+        step_backward(g, 0, hs, Wh, dh0, 0, blas)
+    return dh0
 
 
 @njit(**_JIT)
@@ -256,12 +288,18 @@ def _forward(x, h0, Wx, Wh, b):
     N, T, D = x.shape
     H = Wh.shape[0]
     hs = np.empty((N, T, H), x.dtype)
-    _gemm(x.reshape(-1), 0, D, False, Wx.reshape(-1), 0, H, False, hs.reshape(-1), 0, H,
-          N * T, H, D, 0.0)
-    WhT = np.ascontiguousarray(Wh.T)
-    for t in range(T):
-        step_forward(hs, t, h0, WhT, b)
+    _gemm(x, 0, D, False, Wx, 0, H, False, hs, 0, H, N * T, H, D, 0.0)
+    _run_forward(hs, h0, np.ascontiguousarray(Wh.T), b)
     return hs
+
+
+@njit(**_JIT)
+def _run_forward(hs, h0, WhT, b):
+    """:func:`_forward_steps` with ``blas`` as a constant (compiled once for each)."""
+    if _blas_steps(hs.shape[0], hs.shape[2]):
+        _forward_steps(hs, h0, WhT, b, True)
+    else:
+        _forward_steps(hs, h0, WhT, b, False)
 
 
 @njit(**_JIT)
@@ -271,22 +309,22 @@ def _bptt(g, hs, h0, Wh):
     Returns ``dh0 (N, H)``, ``dWh (H, H)`` and ``db (H,)``.
     """
     N, T, H = hs.shape
-    dh0 = np.zeros((N, H), hs.dtype)
-    for t in range(T - 1, -1, -1):
-        step_backward(g, hs, t, Wh, dh0)
+    if _blas_steps(N, H):
+        dh0 = _backward_steps(g, hs, Wh, True)
+    else:
+        dh0 = _backward_steps(g, hs, Wh, False)
     # dWh = h0.T @ da[:, 0] + sum_n hs[n, :-1].T @ da[n, 1:], products on rows of g and hs.
-    da, dWh = g.reshape(-1), np.zeros((H, H), hs.dtype)
+    dWh = np.zeros((H, H), hs.dtype)
     if T > 0:
-        _gemm(h0.reshape(-1), 0, H, True, da, 0, T * H, False, dWh.reshape(-1), 0, H, H, H,
-              N, 1.0)
+        _gemm(h0, 0, H, True, g, 0, T * H, False, dWh, 0, H, H, H, N, 1.0)
     for n in range(N if T > 1 else 0):
-        _gemm(hs.reshape(-1), n * T * H, H, True, da, n * T * H + H, H, False,
-              dWh.reshape(-1), 0, H, H, H, T - 1, 1.0)
+        _gemm(hs, n * T * H, H, True, g, n * T * H + H, H, False, dWh, 0, H, H, H, T - 1, 1.0)
     db = np.zeros(H, hs.dtype)
-    for i in range(N * T):
-        for j in range(H):
-            db[j] += da[i * H + j]
-    return dh0, dWh, db
+    for n in range(N):
+        for t in range(T):
+            for j in range(H):
+                db[j] += g[n, t, j]
+    return dh0.reshape(N, H), dWh, db
 
 
 @njit(**_JIT)
@@ -295,11 +333,11 @@ def _backward(dhs, x, h0, Wx, Wh, hs):
     D = x.shape[2]
     g = dhs.copy()
     dh0, dWh, db = _bptt(g, hs, h0, Wh)
-    da, rows = g.reshape(-1), N * T  # g now holds da_t for every step
+    rows = N * T  # g now holds da_t for every step
     dx = np.empty((N, T, D), hs.dtype)
     dWx = np.empty((D, H), hs.dtype)
-    _gemm(da, 0, H, False, Wx.reshape(-1), 0, H, True, dx.reshape(-1), 0, D, rows, D, H, 0.0)
-    _gemm(x.reshape(-1), 0, D, True, da, 0, H, False, dWx.reshape(-1), 0, H, D, H, rows, 0.0)
+    _gemm(g, 0, H, False, Wx, 0, H, True, dx, 0, D, rows, D, H, 0.0)
+    _gemm(x, 0, D, True, g, 0, H, False, dWx, 0, H, D, H, rows, 0.0)
     return dx, dh0, dWx, dWh, db
 
 
@@ -408,23 +446,20 @@ def char_loss_and_grads(Wx, Wh, b, Wy, by, inputs, targets, h0):
     V, H = Wx.shape
     rows = N * T
     hs = np.empty((N, T, H), Wh.dtype)
-    WhT = np.ascontiguousarray(Wh.T)
-    for t in range(T):
-        for n in range(N):
+    for n in range(N):
+        for t in range(T):
             hs[n, t] = Wx[inputs[n, t]]
-        step_forward(hs, t, h0, WhT, b)
+    _run_forward(hs, h0, np.ascontiguousarray(Wh.T), b)
     dscores = np.empty((N, T, V), Wh.dtype)
-    flat_hs, flat_ds = hs.reshape(-1), dscores.reshape(-1)
-    _gemm(flat_hs, 0, H, False, Wy.reshape(-1), 0, V, False, flat_ds, 0, V, rows, V, H, 0.0)
+    _gemm(hs, 0, H, False, Wy, 0, V, False, dscores, 0, V, rows, V, H, 0.0)
     loss = _softmax_loss_rows(dscores, by, targets)
     dWy = np.empty((H, V), Wh.dtype)
-    _gemm(flat_hs, 0, H, True, flat_ds, 0, V, False, dWy.reshape(-1), 0, V, H, V, rows, 0.0)
+    _gemm(hs, 0, H, True, dscores, 0, V, False, dWy, 0, V, H, V, rows, 0.0)
     dby = np.zeros(V, Wh.dtype)
     for i in range(rows):
         dby += dscores.reshape(rows, V)[i]
     g = np.empty((N, T, H), Wh.dtype)
-    _gemm(flat_ds, 0, V, False, Wy.reshape(-1), 0, V, True, g.reshape(-1), 0, H, rows, H, V,
-          0.0)
+    _gemm(dscores, 0, V, False, Wy, 0, V, True, g, 0, H, rows, H, V, 0.0)
     _, dWh, db = _bptt(g, hs, h0, Wh)
     dWx = np.zeros((V, H), Wh.dtype)
     for t in range(T - 1, -1, -1):

@@ -12,7 +12,7 @@ from rnnlab.gradcheck import rel_error
 from rnnlab.reference import SequenceCache
 
 # Shapes (N, T, D, H): degenerate ones first, then ones whose step products go to BLAS
-# (N >= 16 and N H H >= 16 * 64 * 64, see kernels._matmul_add), then seeded random ones.
+# (N >= 16 and N H H >= 16 * 64 * 64, see kernels._add_products), then seeded random ones.
 SHAPES = [(1, 1, 1, 1), (1, 5, 1, 1), (1, 1, 3, 4), (3, 1, 2, 5), (1, 9, 4, 1), (2, 3, 1, 6),
           (4, 6, 5, 40), (2, 4, 3, 130), (16, 3, 5, 64), (20, 2, 3, 70)]
 SHAPES += [tuple(int(s) for s in np.random.default_rng(i).integers(1, [7, 13, 11, 41]))
