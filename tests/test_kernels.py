@@ -67,6 +67,28 @@ def test_degenerate_shapes_match_exactly_enough_without_floor():
             assert rel_error(g, w) <= 1e-12, (shape, name)
 
 
+@pytest.mark.parametrize("blas", [False, True])
+@pytest.mark.parametrize("shape", [(1, 1, 3, 4), (3, 1, 5, 7), (17, 1, 4, 33)], ids=str)
+def test_one_step_kernels_match_reference_step(shape, blas):
+    """``step_forward`` and ``step_backward`` on their own, by loops and by BLAS, against
+    ``rnn_step_forward`` and ``rnn_step_backward`` (step 1 of 2, from ``h_prev``)."""
+    N, _, D, H = shape
+    inputs, dhs = make_inputs(N, 1, D, H, seed=H)
+    x, h_prev, Wx, Wh, b = (inputs[k] for k in ("x", "h0", "Wx", "Wh", "b"))
+    h_next, cache = reference.rnn_step_forward(x[:, 0], h_prev, Wx, Wh, b)
+    want = reference.rnn_step_backward(dhs[:, 0], cache)
+
+    hs = np.zeros((N, 2, H))
+    hs[:, 1] = x[:, 0] @ Wx
+    kernels.step_forward(hs, 1, h_prev[:, None].copy(), 0, np.ascontiguousarray(Wh.T), b, blas)
+    assert rel_error(hs[:, 1], h_next) <= 1e-12
+    g, dh_prev = np.zeros((N, 2, H)), np.zeros((N, 1, H))
+    g[:, 1] = dhs[:, 0]
+    kernels.step_backward(g, 1, hs, Wh, dh_prev, 0, blas)
+    assert rel_error(dh_prev[:, 0], want.dh_prev) <= 1e-12
+    assert rel_error(g[:, 1].sum(axis=0), want.db) <= 1e-12  # g[:, 1] now holds da
+
+
 @pytest.mark.parametrize("shape", [(2, 0, 3, 4), (0, 3, 2, 4), (2, 3, 0, 4)], ids=str)
 def test_empty_sizes(shape):
     inputs, dhs = make_inputs(*shape)
