@@ -264,10 +264,12 @@ def step_backward(g, t, hs, Wh, prev, tp, blas):
 def _forward_steps(hs, h0, WhT, b, blas):
     """Every step on ``hs (N, T, H)`` holding the steps' input projections."""
     N, T, H = hs.shape
-    if T:
-        step_forward(hs, 0, h0.reshape(N, 1, H), 0, WhT, b, blas)
-    for t in range(1, T):
-        step_forward(hs, t, hs, t - 1, WhT, b, blas)
+    h0 = h0.reshape(N, 1, H)
+    for t in range(T):  # t, not 0, in the first call: a constant would compile another copy
+        if t:
+            step_forward(hs, t, hs, t - 1, WhT, b, blas)
+        else:
+            step_forward(hs, t, h0, t, WhT, b, blas)
 
 
 @njit(**_JIT)
@@ -276,10 +278,11 @@ def _backward_steps(g, hs, Wh, blas):
     returns ``dh0 (N, 1, H)``."""
     N, T, H = hs.shape
     dh0 = np.zeros((N, 1, H), hs.dtype)
-    for t in range(T - 1, 0, -1):
-        step_backward(g, t, hs, Wh, g, t - 1, blas)
-    if T:
-        step_backward(g, 0, hs, Wh, dh0, 0, blas)
+    for t in range(T - 1, -1, -1):
+        if t:
+            step_backward(g, t, hs, Wh, g, t - 1, blas)
+        else:
+            step_backward(g, t, hs, Wh, dh0, t, blas)
     return dh0
 
 
