@@ -9,7 +9,8 @@ float64. What makes it fast:
   course's batch-major arrays as they are (no transposed copies);
 - inside the loop, the recurrent product ``h_prev @ Wh`` is added in place to the step's
   input projection: by plain loops (dot products the compiler vectorises) for fewer than
-  16 rows, by BLAS for more;
+  16 rows, by BLAS for more; the step kernels (:func:`step_forward`,
+  :func:`step_backward`) make no views and, on the loop path, call nothing;
 - ``tanh`` (and the softmax's ``exp``) are written with arithmetic only, so the compiler
   vectorises them (Numba's ``np.tanh`` is one scalar libm call per element, about ten
   times slower).
