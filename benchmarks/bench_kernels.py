@@ -29,6 +29,7 @@ import numba
 import numpy as np
 import scipy
 import torch
+from numba import njit
 
 from rnnlab import charmodel, kernels, reference
 from rnnlab.torch_bridge import to_torch_rnn
@@ -164,6 +165,69 @@ def train_rate(backend: str, steps: int, text: np.ndarray, V: int, H: int) -> tu
     return steps / (time.perf_counter() - start), float(np.mean(losses[-100:]))
 
 
+@njit(error_model="numpy", fastmath={"reassoc"})
+def _read_sum(a, reps):
+    """Sum ``a`` ``reps`` times: a vectorised read, as fast as the cache holding ``a``."""
+    total = 0.0
+    for _ in range(reps):
+        for i in range(a.size):
+            total += a[i]
+    return total
+
+
+def train_breakdown(V: int, H: int, T: int, repeats: int) -> dict[str, float]:
+    """Median microseconds of one compiled training step and of its pieces (the kernel's
+    internals, each called on its own with the step's shapes), and the least time the 50
+    reads of ``Wh`` can take (batch 1's recurrent products stream it once per step)."""
+    rng = np.random.default_rng(3)
+    params = charmodel.init_char_model(V, H, rng)
+    Wx, Wh, b, Wy, by = params
+    memory = [np.zeros_like(p) for p in params]
+    grads = [0.01 * rng.standard_normal(p.shape) for p in params]
+    ids = rng.integers(0, V, (1, T + 1))
+    inputs, targets, h0 = ids[:, :-1], ids[:, 1:], np.zeros((1, H))
+    lookup, WhT = np.ascontiguousarray(Wx[inputs]), np.ascontiguousarray(Wh.T)
+    hs, g, work = lookup.copy(), rng.standard_normal((1, T, H)), np.empty((1, T, H))
+    kernels._run_forward(hs, h0, WhT, b)
+    scores, dWy, dWh = np.empty((1, T, V)), np.empty((H, V)), np.empty((H, H))
+    kernels._gemm(hs, 0, H, False, Wy, 0, V, False, scores, 0, V, T, V, H, 0.0)
+    out_scores, out_hs = scores.copy(), hs.copy()
+
+    def forward():
+        out_hs[...] = lookup
+        kernels._run_forward(out_hs, h0, WhT, b)
+
+    def backward():
+        work[...] = g
+        kernels._backward_steps(work, hs, Wh, False)
+
+    def softmax():
+        out_scores[...] = scores
+        kernels._softmax_loss_rows(out_scores, by, targets)
+
+    def adagrad():  # lr = 0: the weights stay as they are
+        for p, d, m in zip(params, grads, memory):
+            kernels._clip_adagrad(p, d, m, 0.0, 5.0, 1e-8)
+
+    def product(a, trans_a, b_, trans_b, c, m, n, k):
+        lda, ldb = (m if trans_a else k), (k if trans_b else n)
+        return lambda: kernels._gemm(a, 0, lda, trans_a, b_, 0, ldb, trans_b, c, 0, n, m, n, k,
+                                     0.0)
+
+    pieces = {
+        "whole step": lambda: kernels.char_train_step(*params, *memory, inputs, targets, h0,
+                                                      0.0, 5.0, 1e-8),
+        "forward steps": forward, "backward steps": backward,
+        "hs @ Wy": product(hs, False, Wy, False, scores, T, V, H),
+        "dWy": product(hs, True, scores, False, dWy, H, V, T),
+        "dscores @ Wy.T": product(scores, False, Wy, True, g, T, H, V),
+        "dWh": product(hs, True, g, False, dWh, H, H, T),
+        "softmax": softmax, "clipping and Adagrad": adagrad,
+        "least for 50 reads of Wh": lambda: _read_sum(Wh.reshape(-1), 2 * T),
+    }
+    return {name: 1e6 * median_time(f, 20 * repeats) for name, f in pieces.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and steps")
@@ -213,6 +277,10 @@ def main() -> None:
           f"numba {fast:.0f} it/s, numpy {slow:.0f} it/s, ratio {fast / slow:.2f}x "
           f"(target {TRAIN_TARGET}x); mean loss of the last 100 steps {loss_fast:.4f} / "
           f"{loss_slow:.4f}")
+    budget = 1e6 / (slow * TRAIN_TARGET)
+    parts = train_breakdown(V, H, 25, repeats)
+    print(f"training step, median us ({TRAIN_TARGET}x the NumPy reference needs "
+          f"{budget:.0f} us): " + ", ".join(f"{k} {v:.1f}" for k, v in parts.items()))
     print(f"targets met: {sum(met)} of {len(met)} (sizes, then training); load average now "
           f"{os.getloadavg()[0]:.2f}")
 
