@@ -183,14 +183,15 @@ class Exercise:
     objects, so tests that check "inputs left unmodified" see what really happened.
     """
 
-    def __init__(self, worker: Worker, name: str) -> None:
-        self.worker, self.__name__ = worker, name
+    def __init__(self, worker: Worker, name: str, exercises: list[str]) -> None:
+        self.worker, self.__name__, self.exercises = worker, name, exercises
 
     def __repr__(self) -> str:
         return f"<your {self.__name__}, run in the sandbox>"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        value, args_after, kwargs_after = self.worker.call(self.__name__, args, kwargs)
+        value, args_after, kwargs_after = self.worker.call(self.__name__, args, kwargs,
+                                                           self.exercises)
         for before, after in zip(args, args_after):
             _write_back(before, after)
         for key, before in kwargs.items():
@@ -334,7 +335,7 @@ def run_tests(spec: Spec, worker: Worker, test_timeout: float) -> list[dict]:
     except Exception as exc:
         setup_error = f"the instructor's setup cell failed: {type(exc).__name__}: {exc}"
     for name in spec.exercises:
-        namespace[name] = Exercise(worker, name)
+        namespace[name] = Exercise(worker, name, spec.exercises)
     results = []
     for test in spec.tests:
         out = io.StringIO()

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnnlab.worker import TransferError, decode, encode, read_frame, write_frame
+from rnnlab.worker import ANSWER_USED, TransferError, decode, encode, read_frame, write_frame
 
 INSIDE = "/sandbox"
 
@@ -279,11 +279,16 @@ class Worker:
         self.history.append((source, timeout))
         return header.get("error")
 
-    def call(self, name: str, args: tuple, kwargs: dict) -> tuple[Any, list, dict]:
-        """Call exercise ``name``; returns (value, args after, kwargs after) or raises."""
+    def call(self, name: str, args: tuple, kwargs: dict, exercises: list[str] = (),
+             ) -> tuple[Any, list, dict]:
+        """Call exercise ``name``; returns (value, args after, kwargs after) or raises.
+
+        The call fails (``RemoteError``) if the submission's code calls rnnlab's own
+        function of the name of any of ``exercises``: the course's answer.
+        """
         tree, buffers = encode((list(args), dict(kwargs)), allow_pickle=True)
-        header, out = self._request({"op": "call", "name": name, "args": tree}, buffers,
-                                    self.limits.call_timeout, f"{name}(...)")
+        request = {"op": "call", "name": name, "args": tree, "exercises": list(exercises)}
+        header, out = self._request(request, buffers, self.limits.call_timeout, f"{name}(...)")
         if not header.get("ok"):
             error = header.get("error") or {}
             raise remote_error(name, str(error.get("type", "Exception")),
@@ -315,6 +320,8 @@ _REMOTE_CLASSES: dict[str, type] = {}
 def remote_error(name: str, kind: str, message: str, traceback: str = "") -> RemoteError:
     """The exception to raise in the grader for one raised by exercise ``name``."""
     text = f"your {name} raised {kind}: {message}" if message else f"your {name} raised {kind}"
+    if kind == ANSWER_USED:
+        text = f"your {name} {message}"
     base = getattr(builtins, kind, None)
     cls = RemoteError
     if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:

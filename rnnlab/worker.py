@@ -283,6 +283,33 @@ def _error(exc: BaseException, with_traceback: bool = False) -> dict:
     return info
 
 
+PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+ANSWER_USED = "AnswerUsed"  # the error type of a call that used rnnlab's own answer
+
+
+class AnswerWatch:
+    """A profile hook for the length of an exercise call: notes each call that the
+    submission (its cells, or this worker calling a name the submission bound) makes to a
+    function of rnnlab's named like one of the unit's exercises, that is, to the course's
+    own answer. Calls among rnnlab's own functions do not count.
+    """
+
+    def __init__(self, exercises: list[str]) -> None:
+        self.exercises, self.used = frozenset(exercises), []
+
+    def __call__(self, frame: Any, event: str, arg: Any) -> None:
+        code = frame.f_code
+        if event != "call" or code.co_name not in self.exercises \
+                or not code.co_filename.startswith(PACKAGE):
+            return
+        caller = frame.f_back.f_code.co_filename if frame.f_back else ""
+        if caller.startswith(PACKAGE) and caller != __file__:
+            return
+        name = f"{frame.f_globals.get('__name__', 'rnnlab')}.{code.co_name}"
+        if name not in self.used:
+            self.used.append(name)
+
+
 class Worker:
     """Runs cells and serves calls; one per submission."""
 
@@ -344,10 +371,21 @@ class Worker:
                     "error": {"type": "NameError", "message": f"{name} is not defined in the "
                               "notebook (did its cell run without error?)"}}, []
         args, kwargs = decode(header["args"], buffers, allow_pickle=True)
+        watch = AnswerWatch([str(n) for n in header.get("exercises", [])])
+        sys.setprofile(watch)
         try:
             value = function(*args, **kwargs)
         except BaseException as exc:
-            return {"op": "result", "ok": False, "error": _error(exc, with_traceback=True)}, []
+            value, error = None, _error(exc, with_traceback=True)
+        else:
+            error = None
+        finally:
+            sys.setprofile(None)
+        if watch.used:
+            error = {"type": ANSWER_USED, "message": f"calls {', '.join(watch.used)}, the "
+                     "course's own answer to an exercise: write the exercise yourself"}
+        if error is not None:
+            return {"op": "result", "ok": False, "error": error}, []
         try:
             tree, out = encode(value)
             after, more = encode({"args": list(args), "kwargs": kwargs}, lenient=True)

@@ -8,6 +8,7 @@ transformers, sandbox escapes, non-notebooks, hidden-test leaks and the grading 
 
 import io
 import json
+import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -236,6 +237,11 @@ ATTEMPTS['seed'] = os.environ.get('RNNLAB_GRADING_SEED', 'blocked')
 """
 
 
+BORROWED_STEP = "from rnnlab.reference import rnn_step_forward\n"
+BORROWED_FORWARD = ("import rnnlab\n\n\ndef rnn_forward(x, h0, Wx, Wh, b):\n"
+                    "    return rnnlab.reference.rnn_forward(x, h0, Wx, Wh, b)[0]\n")
+HELPED_OUTPUT = ("def output_layer(hs, Wy, by):\n    from rnnlab.reference import softmax\n"
+                 "    return softmax(hs @ Wy + by)\n")
 SNOOP_OUTPUT = ("def output_layer(hs, Wy, by):\n"
                 "    raise ValueError('ATTEMPTS=' + json.dumps(ATTEMPTS, separators=(',', ':')))\n")
 
@@ -255,6 +261,9 @@ def rogues(tmp_path_factory):
     write(folder, "forgot_bias.ipynb", replace_exercise(honest(UNIT), "rnn_step_forward",
                                                         FORGOT_BIAS))
     write(folder, "leaky.ipynb", replace_exercise(honest(UNIT), "rnn_forward", LEAKY_FORWARD))
+    borrower = replace_exercise(honest(UNIT), "rnn_step_forward", BORROWED_STEP)
+    borrower = replace_exercise(borrower, "rnn_forward", BORROWED_FORWARD)
+    write(folder, "borrower.ipynb", replace_exercise(borrower, "output_layer", HELPED_OUTPUT))
     if SANDBOX_PROBLEM is None:  # never let the snooper loose without the sandbox
         snoop = insert_after_setup(honest(UNIT), snoop_cell(out))
         write(folder, "snoop.ipynb", replace_exercise(snoop, "output_layer", SNOOP_OUTPUT))
@@ -302,6 +311,37 @@ def test_tampered_tests_and_metadata_gain_nothing(rogues):
 def test_monkeypatching_custom_exceptions_and_transformers_gain_nothing(rogues):
     _, _, report = rogues
     assert score(report, "patcher") <= score(report, "blank") == 0
+
+
+def test_calling_rnnlabs_own_answers_fails_those_tests(rogues):
+    """Exercises bound to, or calling, rnnlab's function of an exercise's name (the
+    course's answer) fail with a message that says so; other rnnlab helpers are fine."""
+    _, _, report = rogues
+    r = report["results"]["borrower"]
+    messages = {t["grade_id"]: t["message"] for t in r["tests"] if not t["passed"]}
+    assert set(messages) == {"test_rnn_step_forward_visible", "test_rnn_step_forward_hidden",
+                             "test_rnn_forward_visible", "test_rnn_forward_hidden"}, messages
+    for grade_id, message in messages.items():
+        name = "rnn_step_forward" if "step" in grade_id else "rnn_forward"
+        assert f"calls rnnlab.reference.{name}, the course's own answer" in message, message
+    assert r["score"] == 3
+
+
+def test_answer_watch_counts_the_submissions_calls_not_rnnlabs_own():
+    from rnnlab import charmodel, reference
+
+    params = charmodel.init_char_model(5, 3, np.random.default_rng(0))
+    ids, h0 = np.array([[1, 2, 3]]), np.zeros((1, 3))
+    x = charmodel.one_hot(ids, 5)
+    watch = worker.AnswerWatch(["rnn_forward", "rnn_backward"])
+    sys.setprofile(watch)
+    try:
+        charmodel.loss_and_grads(params, ids, ids, h0)  # calls both, from inside rnnlab
+        inside = list(watch.used)
+        reference.rnn_forward(x, h0, *params[:3])  # the submission calling the answer
+    finally:
+        sys.setprofile(None)
+    assert inside == [] and watch.used == ["rnnlab.reference.rnn_forward"]
 
 
 def test_non_notebooks_are_reported_and_the_class_goes_on(rogues):
