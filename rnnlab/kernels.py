@@ -210,8 +210,7 @@ def _add_products(a, ta, BT, c, tc, blas):
 
 @njit(**_JIT)
 def _blas_steps(N, H):
-    """Whether a step's ``(N, H) @ (H, H)`` goes to BLAS (measured: loops win for N <= 4
-    up to H = 1024, BLAS for N >= 32, even between)."""
+    """Whether a step's ``(N, H) @ (H, H)`` goes to BLAS (see ``_BLAS_MIN_ROWS``)."""
     return N >= _BLAS_MIN_ROWS and N * H * H >= _BLAS_MIN_WORK
 
 

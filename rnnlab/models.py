@@ -343,7 +343,18 @@ class OneToOne(nn.Module):
         return one_to_one_forward(self.layer, self.head, x)
 
 
-class OneToMany(nn.Module):
+class _RNNWithHead(nn.Module):
+    """An RNN from :func:`make_rnn` (``self.rnn``) and a linear layer on its hidden states
+    (``self.head``): the parts of the recurrent models below."""
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int,
+                 cell: str = "gru", bidirectional: bool = False):
+        super().__init__()
+        self.rnn = make_rnn(input_size, hidden_size, cell, bidirectional)
+        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
+
+
+class OneToMany(_RNNWithHead):
     """One-to-many: ``x (N, D) -> logits (N, T, V)``, the input fed at every step.
 
     Parameters
@@ -353,18 +364,12 @@ class OneToMany(nn.Module):
     cell : {"rnn", "gru"}
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int,
-                 cell: str = "gru"):
-        super().__init__()
-        self.rnn = make_rnn(input_size, hidden_size, cell)
-        self.head = nn.Linear(hidden_size, output_size)
-
     def forward(self, x: torch.Tensor, steps: int) -> torch.Tensor:
         """``x (N, D)``, ``steps = T`` ``-> logits (N, T, V)``; see :func:`one_to_many_forward`."""
         return one_to_many_forward(self.rnn, self.head, x, steps)
 
 
-class ManyToOne(nn.Module):
+class ManyToOne(_RNNWithHead):
     """Many-to-one: ``x (N, T, D)``, ``lengths (N,) -> logits (N, V)``.
 
     Parameters
@@ -373,12 +378,6 @@ class ManyToOne(nn.Module):
         ``D``, ``H``, ``V``.
     cell : {"rnn", "gru"}
     """
-
-    def __init__(self, input_size: int, hidden_size: int, output_size: int,
-                 cell: str = "gru"):
-        super().__init__()
-        self.rnn = make_rnn(input_size, hidden_size, cell)
-        self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``x (N, T, D)``, ``lengths (N,) -> logits (N, V)``; see :func:`many_to_one_forward`."""
@@ -443,7 +442,7 @@ class EncoderDecoder(nn.Module):
         return torch.cat(tokens, dim=1)
 
 
-class SyncedManyToMany(nn.Module):
+class SyncedManyToMany(_RNNWithHead):
     """Synced many-to-many: one label per step from a (bidirectional) RNN.
 
     Parameters
@@ -463,9 +462,7 @@ class SyncedManyToMany(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int,
                  cell: str = "gru", bidirectional: bool = True):
-        super().__init__()
-        self.rnn = make_rnn(input_size, hidden_size, cell, bidirectional)
-        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
+        super().__init__(input_size, hidden_size, output_size, cell, bidirectional)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``x (N, T, D)``, ``lengths (N,) -> logits (N, T, V)``."""
