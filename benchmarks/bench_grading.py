@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_grading import blank, honest, wrong  # noqa: E402
 
-from rnnlab.classroom import grade_class  # noqa: E402
-from rnnlab.sandbox import sandbox_problem  # noqa: E402
+from rnnlab.grader.classroom import grade_class  # noqa: E402
+from rnnlab.grader.sandbox import sandbox_problem  # noqa: E402
 
 
 def build_class(unit: str, students: int, folder: Path) -> None:

@@ -2,7 +2,7 @@
 
 import sys
 
-from rnnlab.cli import main
+from rnnlab.grader.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

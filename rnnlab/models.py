@@ -97,7 +97,7 @@ def _check_lengths(lengths: object, N: int, T: int) -> None:
 def to_numpy(name: str, value: object):
     """A detached float64 NumPy copy of tensor ``value``, or a TypeError naming ``name``.
 
-    Grading helper: the exercises return tensors and :mod:`rnnlab.grading` compares arrays.
+    Grading helper: the exercises return tensors and :mod:`rnnlab.checks` compares arrays.
     """
     if value is None:
         raise TypeError(f"{name}: got None; did the function forget to return?")

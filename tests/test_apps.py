@@ -8,10 +8,10 @@ import torch
 
 from rnnlab.apps import common, sentiment, speech, tagging, translation
 from rnnlab.apps.common import TableModel, Vocab
+from rnnlab.data import audio as speech_data
+from rnnlab.data import corpus
 from rnnlab.data import images as image_data
-from rnnlab.data import sentiment as review_data
-from rnnlab.data import speech as speech_data
-from rnnlab.data import translation as corpus
+from rnnlab.data import reviews as review_data
 
 
 @pytest.fixture(autouse=True)

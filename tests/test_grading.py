@@ -18,10 +18,11 @@ import numpy as np
 import pytest
 from conftest import ROOT, UNITS
 
-from rnnlab import worker
-from rnnlab.autograde import HIDDEN_BEGIN, _top_level_defs
-from rnnlab.classroom import grade_class, safe_extract, student_id
-from rnnlab.sandbox import Limits, sandbox_problem
+from rnnlab.grader import protocol, worker
+from rnnlab.grader.classroom import grade_class
+from rnnlab.grader.collect import safe_extract, student_id
+from rnnlab.grader.sandbox import Limits, sandbox_problem
+from rnnlab.grader.spec import HIDDEN_BEGIN, _top_level_defs
 
 UNIT = "02_rnn_forward"
 SANDBOX_PROBLEM = sandbox_problem()
@@ -88,15 +89,15 @@ def append_cells(nb, *sources):
 
 
 MONKEYPATCH = """
-import builtins, numpy, torch, rnnlab, rnnlab.grading, rnnlab.gradcheck
+import builtins, numpy, torch, rnnlab, rnnlab.checks, rnnlab.gradcheck
 builtins.abs = lambda x: 0
 builtins.isinstance = lambda *a: True
 numpy.allclose = lambda *a, **k: True
 numpy.array_equal = lambda *a, **k: True
 numpy.testing.assert_allclose = lambda *a, **k: None
 torch.allclose = lambda *a, **k: True
-rnnlab.grading.assert_close = lambda *a, **k: None
-rnnlab.grading.assert_unchanged = lambda *a, **k: None
+rnnlab.checks.assert_close = lambda *a, **k: None
+rnnlab.checks.assert_unchanged = lambda *a, **k: None
 rnnlab.gradcheck.rel_error = lambda *a, **k: 0.0
 assert_close = assert_unchanged = lambda *a, **k: None
 """
@@ -429,37 +430,37 @@ def test_hidden_cases_come_from_the_grading_seed(rogues, tmp_path):
 def test_worker_replies_cannot_carry_pickles_or_objects():
     import torch
 
-    tree, buffers = worker.encode({"a": np.arange(3.0), "t": (1, "x", None), 3: [2.5],
+    tree, buffers = protocol.encode({"a": np.arange(3.0), "t": (1, "x", None), 3: [2.5],
                                    "s": torch.tensor(2.0, dtype=torch.float64),
                                    "z": np.float32(1.5), "e": np.zeros((0, 2))})
-    value = worker.decode(tree, buffers)
+    value = protocol.decode(tree, buffers)
     assert value["t"] == (1, "x", None) and value[3] == [2.5]
     assert value["s"].shape == () and value["s"].dtype == torch.float64
     assert value["z"] == np.float32(1.5) and value["e"].shape == (0, 2)
     np.testing.assert_array_equal(value["a"], np.arange(3.0))
-    with pytest.raises(worker.TransferError):
-        worker.encode(np.array([object()], dtype=object))
-    with pytest.raises(worker.TransferError):
-        worker.encode(lambda: 0)
-    tree, buffers = worker.encode(len, allow_pickle=True)  # the grader's own direction
-    with pytest.raises(worker.TransferError):
-        worker.decode(tree, buffers)
+    with pytest.raises(protocol.TransferError):
+        protocol.encode(np.array([object()], dtype=object))
+    with pytest.raises(protocol.TransferError):
+        protocol.encode(lambda: 0)
+    tree, buffers = protocol.encode(len, allow_pickle=True)  # the grader's own direction
+    with pytest.raises(protocol.TransferError):
+        protocol.decode(tree, buffers)
     evil = io.BytesIO()
     np.save(evil, np.array([{"x": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
-        worker.decode({"__np__": 0}, [evil.getvalue()])
+        protocol.decode({"__np__": 0}, [evil.getvalue()])
 
 
 def test_frames_refuse_garbage_and_oversized_messages():
     stream = io.BytesIO()
-    worker.write_frame(stream, {"op": "x"}, [b"1234"])
+    protocol.write_frame(stream, {"op": "x"}, [b"1234"])
     stream.seek(0)
-    assert worker.read_frame(stream) == ({"op": "x", "buffers": [4]}, [b"1234"])
+    assert protocol.read_frame(stream) == ({"op": "x", "buffers": [4]}, [b"1234"])
     stream.seek(0)
-    with pytest.raises(worker.TransferError):
-        worker.read_frame(stream, limit=8)
-    with pytest.raises(worker.TransferError):
-        worker.read_frame(io.BytesIO(b"GARBAGE" * 4))
+    with pytest.raises(protocol.TransferError):
+        protocol.read_frame(stream, limit=8)
+    with pytest.raises(protocol.TransferError):
+        protocol.read_frame(io.BytesIO(b"GARBAGE" * 4))
 
 
 def test_student_ids_from_lms_names():

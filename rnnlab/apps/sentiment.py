@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from rnnlab.apps.common import Vocab, batches, pad_sequences, train_steps
-from rnnlab.data.sentiment import KINDS, tokenize
+from rnnlab.data.reviews import KINDS, tokenize
 
 
 class BagOfWords(nn.Module):
@@ -90,7 +90,7 @@ def predict_sentiment(model: nn.Module, reviews: Sequence[str],
     Parameters
     ----------
     model : maps ids ``(N, T)`` (long, padded with 0 at the end) to scores ``(N,)``.
-    reviews : N strings; :func:`rnnlab.data.sentiment.tokenize` splits them into words.
+    reviews : N strings; :func:`rnnlab.data.reviews.tokenize` splits them into words.
     vocab : word -> id; a word that is missing gets ``vocab["<unk>"]``.
 
     Returns
@@ -107,7 +107,7 @@ def accuracy_by_kind(probs: np.ndarray, labels: np.ndarray,
                      kinds: Sequence[str]) -> dict[str, float]:
     """Accuracy of ``probs > 0.5`` on each kind of review, and on ``"all"``.
 
-    The kinds of :data:`rnnlab.data.sentiment.KINDS` come first, in that order.
+    The kinds of :data:`rnnlab.data.reviews.KINDS` come first, in that order.
     """
     correct = (np.asarray(probs) > 0.5) == (np.asarray(labels) == 1)
     order = [k for k in KINDS if k in kinds] + [k for k in dict.fromkeys(kinds) if k not in KINDS]

@@ -11,7 +11,7 @@ The sandbox (``bwrap``, Debian package ``bubblewrap``) gives the worker:
 * resource limits: address space (``--memory``), file size, no core files.
 
 Where ``bwrap`` is missing or cannot start (for example in a container without user
-namespaces), :class:`Worker` runs the same worker as a plain subprocess with the same
+namespaces), :class:`WorkerProcess` runs the same worker as a plain subprocess with the same
 time and memory limits but without the file-system and network isolation, and
 ``sandboxed`` is False so the caller can say so.
 """
@@ -34,9 +34,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rnnlab.worker import ANSWER_USED, TransferError, decode, encode, read_frame, write_frame
+import rnnlab
+from rnnlab.grader.course import ANSWER_USED
+from rnnlab.grader.protocol import TransferError, decode, encode, read_frame, write_frame
 
 INSIDE = "/sandbox"
+# The worker imports the very rnnlab this grader runs (an installed copy, a checkout, or
+# a folder on PYTHONPATH, which ``python -I`` would ignore): its folder goes first on
+# the worker's sys.path. In the sandbox only the package itself is visible there.
+LIBRARY_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(rnnlab.__file__)))
+WORKER_MAIN = "import sys; sys.path.insert(0, {library!r}); " \
+              "from rnnlab.grader.worker import main; main()"
 
 
 @dataclass
@@ -69,8 +77,6 @@ def _existing(paths: list[str]) -> list[str]:
 
 def _python_dirs(forbidden: list[Path]) -> list[str]:
     """Folders the worker's Python needs read-only: prefixes, sys.path, the rnnlab package."""
-    import rnnlab
-
     dirs = [sys.prefix, sys.base_prefix, sys.exec_prefix,
             os.path.dirname(os.path.realpath(sys.executable)),
             os.path.dirname(os.path.abspath(rnnlab.__file__))]
@@ -144,7 +150,7 @@ def _environment(home: str, threads: int) -> dict[str, str]:
     return env
 
 
-class Worker:
+class WorkerProcess:
     """A running worker for one submission, restarted (and its cells replayed) if killed."""
 
     def __init__(self, scratch: Path, limits: Limits, sandbox: bool = True,
@@ -171,7 +177,7 @@ class Worker:
     def start(self) -> None:
         for sub in (".tmp", ".config", ".cache", ".ipython"):
             (self.scratch / sub).mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-I", "-m", "rnnlab.worker"]
+        argv = [sys.executable, "-I", "-c", WORKER_MAIN.format(library=LIBRARY_PARENT)]
         if self.sandboxed:
             cmd, cwd, home = bwrap_command(self.scratch, self.forbidden) + argv, None, INSIDE
         else:

@@ -3,7 +3,7 @@
 Stock nbgrader runs a submission's code and the tests in one kernel, so anything the
 tests rely on can be faked from the notebook. Here the two never meet:
 
-1. **Student side** (:class:`rnnlab.sandbox.Worker`, sandboxed): the submission's code
+1. **Student side** (:class:`rnnlab.grader.worker.Worker`, sandboxed): the submission's code
    cells run in order, except its test cells; locked cells (the setup cell) are the
    instructor's version; each cell has a time limit, and an error or a timeout is
    recorded without stopping the rest. The worker then answers calls of the exercise
@@ -20,156 +20,43 @@ feedback, the grades table and ``rnnlab check`` are made from).
 
 from __future__ import annotations
 
-import ast
 import builtins
 import contextlib
 import io
-import json
 import os
 import shutil
 import signal
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import numpy as np
 
-from rnnlab import grading
-from rnnlab.sandbox import Limits, RemoteError, Worker, WorkerDiedError, WorkerTimeoutError
-from rnnlab.worker import OPAQUE, StateDict, TransferError
+from rnnlab.grader.course import is_course_library
+from rnnlab.grader.protocol import OPAQUE, StateDict, TransferError
+from rnnlab.grader.sandbox import (
+    Limits,
+    RemoteError,
+    WorkerDiedError,
+    WorkerProcess,
+    WorkerTimeoutError,
+)
+from rnnlab.grader.spec import (
+    BadNotebookError,
+    GradedTest,
+    Spec,
+    read_notebook,
+    spec_from_notebook,
+    worker_cells,
+)
 
-HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
-MAX_NOTEBOOK_BYTES = 50 * 2**20
 MESSAGE_LIMIT = 400
 
 
 class CellTimeLimitError(Exception):
     """A test cell ran past its time limit."""
-
-
-class BadNotebookError(Exception):
-    """The file is missing, not JSON, or not a Jupyter notebook (one-line message)."""
-
-
-# --------------------------------------------------------------------------- notebooks
-
-
-def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
-    """Read a notebook or raise :class:`BadNotebookError` saying in one line what is wrong."""
-    path = Path(path)
-    if not path.exists():
-        raise BadNotebookError(f"{path}: no such file")
-    if not path.is_file():
-        raise BadNotebookError(f"{path}: not a file")
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise BadNotebookError(f"{path}: larger than {MAX_NOTEBOOK_BYTES // 2**20} MB")
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadNotebookError(f"{path}: not a notebook (not JSON: {exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list) \
-            or not isinstance(data.get("nbformat"), int) or data["nbformat"] < 4:
-        raise BadNotebookError(f"{path}: JSON but not a Jupyter notebook (version 4 expected)")
-    try:
-        return nbformat.reads(json.dumps(data), as_version=4)
-    except Exception as exc:
-        raise BadNotebookError(f"{path}: not a valid notebook ({type(exc).__name__})") from None
-
-
-def _meta(cell: Any) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
-
-
-def _source(cell: Any) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
-@dataclass
-class GradedTest:
-    """One graded test cell of the source."""
-
-    grade_id: str
-    points: float
-    source: str
-    hidden_line: int | None  # first line of the hidden part (1-based), None if all visible
-
-
-@dataclass
-class Spec:
-    """What grading needs from the instructor's source notebook."""
-
-    setup: str
-    setup_id: str | None
-    locked: dict[str, str]
-    tests: list[GradedTest]
-    exercises: list[str]
-    manual: dict[str, float] = field(default_factory=dict)
-    test_ids: set[str] = field(default_factory=set)
-
-    @property
-    def max_score(self) -> float:
-        return float(sum(t.points for t in self.tests))
-
-
-def _top_level_defs(source: str) -> list[str]:
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except (SyntaxError, ValueError):
-        return []
-    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-
-
-def spec_from_notebook(nb: nbformat.NotebookNode) -> Spec:
-    """Read setup, locked cells, tests and exercise names from a source (or release)."""
-    setup, setup_id, locked, tests, exercises, manual, test_ids = "", None, {}, [], [], {}, set()
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        meta, source = _meta(cell), _source(cell)
-        gid = str(meta.get("grade_id", ""))
-        if meta.get("grade") and not meta.get("solution"):
-            lines = source.splitlines()
-            hidden = next((i + 1 for i, line in enumerate(lines) if HIDDEN_BEGIN in line), None)
-            tests.append(GradedTest(gid, float(meta.get("points", 0) or 0), source, hidden))
-            test_ids.add(gid)
-            if cell.get("id"):
-                test_ids.add(str(cell["id"]))
-        elif meta.get("grade") and meta.get("solution"):
-            manual[gid] = float(meta.get("points", 0) or 0)
-        elif meta.get("solution"):
-            exercises += [n for n in _top_level_defs(source) if n not in exercises]
-        elif meta.get("locked"):
-            if not setup_id and not setup:
-                setup, setup_id = source, gid
-            locked[gid] = source
-    return Spec(setup, setup_id, locked, tests, exercises, manual, test_ids)
-
-
-def worker_cells(student: nbformat.NotebookNode, spec: Spec) -> list[tuple[str, str]]:
-    """The (label, source) cells the worker runs: setup first, then the student's code
-    cells in order without test cells, locked cells replaced by the source's version."""
-    cells = [("setup", spec.setup)] if spec.setup else []
-    for index, cell in enumerate(student.cells):
-        if cell.get("cell_type") != "code":
-            continue
-        meta = _meta(cell)
-        gid = str(meta.get("grade_id", ""))
-        if meta.get("grade") or gid in spec.test_ids or str(cell.get("id")) in spec.test_ids:
-            continue
-        if spec.setup_id is not None and gid == spec.setup_id:
-            continue
-        source = spec.locked.get(gid, _source(cell)) if gid else _source(cell)
-        if source.strip():
-            cells.append((f"cell {index}", source))
-    return cells
 
 
 # --------------------------------------------------------------------------- grader side
@@ -183,7 +70,7 @@ class Exercise:
     objects, so tests that check "inputs left unmodified" see what really happened.
     """
 
-    def __init__(self, worker: Worker, name: str, exercises: list[str]) -> None:
+    def __init__(self, worker: WorkerProcess, name: str, exercises: list[str]) -> None:
         self.worker, self.__name__, self.exercises = worker, name, exercises
 
     def __repr__(self) -> str:
@@ -278,14 +165,22 @@ def _python(source: str) -> str:
     return TransformerManager().transform_cell(source)
 
 
+def _raising_module(exc: BaseException) -> str | None:
+    """The ``__name__`` of the module whose code raised ``exc`` (its innermost frame)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals.get("__name__") if tb is not None else None
+
+
 def failure_message(exc: BaseException, test: GradedTest) -> tuple[str, bool]:
     """(message for the student, whether the failure is in the hidden part).
 
     Visible part: the exception and the failing line, as the student can read them in
     the notebook. Hidden part: never a line of the hidden code or of a traceback; only
-    messages written for students: an assertion's message (``rnnlab.grading`` helpers,
+    messages written for students: an assertion's message (``rnnlab.checks`` helpers,
     ``assert cond, "message"``; Python never puts source text in it), a ValueError or
-    TypeError raised by rnnlab's input checks, the student's own function raising, a
+    TypeError raised by the course library's input checks, the student's own function raising, a
     timeout, a value that could not be transferred. Anything else (a NameError in the
     hidden code, a bare ``assert``) shows only the exception's type.
     """
@@ -310,19 +205,18 @@ def failure_message(exc: BaseException, test: GradedTest) -> tuple[str, bool]:
         text = text[:MESSAGE_LIMIT] + "..."
     if not hidden:
         return text, False
-    package = os.path.dirname(os.path.abspath(grading.__file__))
-    in_rnnlab = bool(frames) and os.path.abspath(frames[-1].filename).startswith(package + os.sep)
+    in_course = is_course_library(_raising_module(exc))
     written_for_students = (
         isinstance(exc, (RemoteError, WorkerTimeoutError, WorkerDiedError, TransferError,
                          CellTimeLimitError))
         or (isinstance(exc, AssertionError) and str(exc).strip())  # an assert's own message
-        or (in_rnnlab and isinstance(exc, (ValueError, TypeError))))  # rnnlab's input checks
+        or (in_course and isinstance(exc, (ValueError, TypeError))))  # the course's input checks
     if written_for_students:
         return f"hidden test failed: {text}", True
     return f"hidden test failed ({type(exc).__name__})", True
 
 
-def run_tests(spec: Spec, worker: Worker, test_timeout: float) -> list[dict]:
+def run_tests(spec: Spec, worker: WorkerProcess, test_timeout: float) -> list[dict]:
     """Run the source's test cells against the worker's functions; one dict per test."""
     from IPython.display import display
 
@@ -409,7 +303,7 @@ def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
         result.update(status="invalid", message=str(exc).replace(str(path), path.name))
         return result
     scratch = Path(tempfile.mkdtemp(prefix="rnnlab-grade-"))
-    worker = Worker(scratch, limits, sandbox=sandbox, forbidden=list(forbidden))
+    worker = WorkerProcess(scratch, limits, sandbox=sandbox, forbidden=list(forbidden))
     result["sandboxed"] = worker.sandboxed
     try:
         if copy_folder:

@@ -1,24 +1,18 @@
-"""What a student and an instructor read after grading: terminal lines, feedback, CSV.
+"""What a student reads after grading: the terminal lines of ``rnnlab check`` and feedback.
 
 Feedback shows, per test cell, pass or fail and the points. A failed visible test gives
 its message (the student can read that test in the notebook). A failed hidden test
 gives ``hidden test failed`` and at most a message written for students (see
-:func:`rnnlab.autograde.failure_message`); never the hidden source, a traceback line or
+:func:`rnnlab.grader.runner.failure_message`); never the hidden source, a traceback line or
 what the hidden code printed.
 """
 
 from __future__ import annotations
 
-import csv
 import html
 from pathlib import Path
 
-FIELDS = ["assignment", "student_id", "raw_score", "score", "max_score", "status",
-          "sandboxed", "timed_out_cells", "message"]
-
-
-def _points(value: float) -> str:
-    return f"{value:g}"
+from rnnlab.grader.results import points as _points
 
 
 def result_line(test: dict) -> str:
@@ -110,20 +104,3 @@ def write_feedback(out: Path, unit: str, student: str, result: dict) -> Path:
     path = folder / f"{unit}.html"
     path.write_text(render_html(result, unit, student))
     return path
-
-
-def write_csv(path: Path, unit: str, results: dict[str, dict]) -> None:
-    """Grades, one row per student, columns like ``nbgrader export`` plus one per test."""
-    test_ids = []
-    for result in results.values():
-        test_ids += [t["grade_id"] for t in result["tests"] if t["grade_id"] not in test_ids]
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(FIELDS + test_ids)
-        for student, r in sorted(results.items()):
-            points = {t["grade_id"]: _points(t["points"]) for t in r["tests"]}
-            timed_out = sum(bool(c.get("timed_out")) for c in r.get("cells", []))
-            writer.writerow([unit, student, _points(r["score"]), _points(r["score"]),
-                             _points(r["max_score"]), r["status"],
-                             "yes" if r.get("sandboxed") else "NO", timed_out,
-                             r.get("message", "")] + [points.get(t, "0") for t in test_ids])

@@ -10,7 +10,7 @@
         grade every student against solutions/UNIT (hidden tests included), write
         DIR/grades.csv, DIR/feedback/<student>/UNIT/UNIT.html and DIR/report.json.
 
-Also ``python -m rnnlab ...``.
+Also ``python -m rnnlab ...``; the ``rnnlab`` command is :func:`main`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from rnnlab.sandbox import Limits
+from rnnlab.grader.sandbox import Limits
 
 
 def course_root(given: str | None) -> Path:
@@ -41,9 +41,10 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def check(args: argparse.Namespace) -> int:
-    from rnnlab import feedback
-    from rnnlab.autograde import BadNotebookError, grade_notebook, read_notebook, spec_from_notebook
-    from rnnlab.sandbox import sandbox_problem
+    from rnnlab.grader import feedback
+    from rnnlab.grader.runner import grade_notebook
+    from rnnlab.grader.sandbox import sandbox_problem
+    from rnnlab.grader.spec import BadNotebookError, read_notebook, spec_from_notebook
 
     try:
         spec = spec_from_notebook(read_notebook(args.notebook))
@@ -72,7 +73,7 @@ def check(args: argparse.Namespace) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from rnnlab.classroom import grade_class
+    from rnnlab.grader.classroom import grade_class
 
     out = Path(args.out or Path("graded") / args.unit)
     try:
