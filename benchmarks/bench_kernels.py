@@ -32,6 +32,7 @@ import torch
 from numba import njit
 
 from rnnlab import charmodel, kernels, reference
+from rnnlab.lowlevel import gemm
 from rnnlab.torch_bridge import to_torch_rnn
 
 # (T, N, D, H) and the targets: speed-up over torch.nn.RNN and over the reference.
@@ -190,7 +191,8 @@ def train_breakdown(V: int, H: int, T: int, repeats: int) -> dict[str, float]:
     hs, g, work = lookup.copy(), rng.standard_normal((1, T, H)), np.empty((1, T, H))
     kernels._run_forward(hs, h0, WhT, b)
     scores, dWy, dWh = np.empty((1, T, V)), np.empty((H, V)), np.empty((H, H))
-    kernels._gemm(hs, 0, H, False, Wy, 0, V, False, scores, 0, V, T, V, H, 0.0)
+    hs2, scores2, g2 = hs.reshape(T, H), scores.reshape(T, V), g.reshape(T, H)
+    gemm(hs2, Wy, scores2)
     out_scores, out_hs = scores.copy(), hs.copy()
 
     def forward():
@@ -209,19 +211,14 @@ def train_breakdown(V: int, H: int, T: int, repeats: int) -> dict[str, float]:
         for p, d, m in zip(params, grads, memory):
             kernels._clip_adagrad(p, d, m, 0.0, 5.0, 1e-8)
 
-    def product(a, trans_a, b_, trans_b, c, m, n, k):
-        lda, ldb = (m if trans_a else k), (k if trans_b else n)
-        return lambda: kernels._gemm(a, 0, lda, trans_a, b_, 0, ldb, trans_b, c, 0, n, m, n, k,
-                                     0.0)
-
     pieces = {
         "whole step": lambda: kernels.char_train_step(*params, *memory, inputs, targets, h0,
                                                       0.0, 5.0, 1e-8),
         "forward steps": forward, "backward steps": backward,
-        "hs @ Wy": product(hs, False, Wy, False, scores, T, V, H),
-        "dWy": product(hs, True, scores, False, dWy, H, V, T),
-        "dscores @ Wy.T": product(scores, False, Wy, True, g, T, H, V),
-        "dWh": product(hs, True, g, False, dWh, H, H, T),
+        "hs @ Wy": lambda: gemm(hs2, Wy, scores2),
+        "dWy": lambda: gemm(hs2.T, scores2, dWy),
+        "dscores @ Wy.T": lambda: gemm(scores2, Wy.T, g2),
+        "dWh": lambda: gemm(hs2.T, g2, dWh),
         "softmax": softmax, "clipping and Adagrad": adagrad,
         "least for 50 reads of Wh": lambda: _read_sum(Wh.reshape(-1), 2 * T),
     }

@@ -245,7 +245,7 @@ def interactive_gradient_norms(scale: float = 1.0, activation: str = "tanh", T: 
     import ipywidgets
     from matplotlib.figure import Figure
 
-    from rnnlab.plots import plot_gradient_norms
+    from rnnlab.gradient_plots import plot_gradient_norms
 
     slider = ipywidgets.FloatSlider(value=scale, min=0.2, max=6.0, step=0.1,
                                     description="σ_max(Wh)", continuous_update=False)

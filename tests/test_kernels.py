@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from numba import njit
 
-from rnnlab import kernels, reference
+from rnnlab import kernels, lowlevel, reference
 from rnnlab.backends import get_backend
 from rnnlab.gradcheck import rel_error
 from rnnlab.reference import SequenceCache
 
 # Shapes (N, T, D, H): degenerate ones first, then ones whose step products go to BLAS
-# (N >= 16 and N H H >= 16 * 64 * 64, see kernels._add_products), then seeded random ones.
+# (N >= 16 and N H H >= 16 * 64 * 64, see lowlevel.steps_use_blas), then seeded random ones.
 SHAPES = [(1, 1, 1, 1), (1, 5, 1, 1), (1, 1, 3, 4), (3, 1, 2, 5), (1, 9, 4, 1), (2, 3, 1, 6),
           (4, 6, 5, 40), (2, 4, 3, 130), (16, 3, 5, 64), (20, 2, 3, 70)]
 SHAPES += [tuple(int(s) for s in np.random.default_rng(i).integers(1, [7, 13, 11, 41]))
@@ -194,7 +194,7 @@ def test_tanh_matches_numpy():
 @njit
 def _exp_all(x, out):
     for i in range(x.size):
-        out[i] = kernels._exp(x[i])
+        out[i] = lowlevel.exp(x[i])
 
 
 def test_exp_matches_numpy_for_softmax_arguments():
@@ -209,6 +209,25 @@ def test_exp_matches_numpy_for_softmax_arguments():
     got = np.empty_like(special)
     _exp_all(special, got)
     np.testing.assert_array_equal(got, [0.0, 0.0, 0.0, 0.0, np.nan])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gemm_on_views_and_transposes(dtype):
+    """``lowlevel.gemm`` reads each operand's layout from its strides: rows of a larger
+    array (``hs[:, t]``), transposes (``x.T``), empty and one-row matrices."""
+    rng = np.random.default_rng(4)
+    for m, n, k in [(3, 5, 4), (1, 6, 2), (6, 1, 3), (4, 4, 1), (2, 3, 0), (0, 3, 2)]:
+        a = rng.standard_normal((m, 2, k)).astype(dtype)  # a[:, 1] has a row stride 2k
+        bt = rng.standard_normal((n, k)).astype(dtype)  # bt.T is (k, n), columns contiguous
+        c = rng.standard_normal((m, 3, n)).astype(dtype)
+        want = c[:, 2] + a[:, 1] @ bt.T
+        lowlevel.gemm(a[:, 1], bt.T, c[:, 2], 1.0)
+        np.testing.assert_allclose(c[:, 2], want, rtol=TOL[dtype], atol=TOL[dtype],
+                                   err_msg=f"c += a @ b, (m, n, k) = {(m, n, k)}")
+        out = np.full((k, n), np.nan, dtype)
+        lowlevel.gemm(a[:, 0].T, c[:, 0], out)
+        np.testing.assert_allclose(out, a[:, 0].T @ c[:, 0], rtol=TOL[dtype], atol=TOL[dtype],
+                                   err_msg=f"c = a.T @ b, (m, n, k) = {(m, n, k)}")
 
 
 def test_get_backend():

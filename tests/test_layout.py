@@ -8,9 +8,9 @@ import ast
 import importlib.metadata
 import re
 import sys
-import tomllib
 
 import pytest
+import tomllib
 from conftest import ROOT
 
 from rnnlab.grader import course
