@@ -18,8 +18,10 @@ SEED_VARIABLE = "RNNLAB_GRADING_SEED"
 def grading_rng(offset: int = 0) -> np.random.Generator:
     """Random generator for hidden tests, seeded from ``RNNLAB_GRADING_SEED`` (default 0).
 
-    The instructor sets the seed at grading time, so a published copy of the tests
-    gives nothing to hard-code against.
+    ``rnnlab grade`` sets it for each student to a 64-bit hash of the class's seed (random
+    unless the instructor gives one) and the student's id, so a published copy of the
+    tests gives nothing to hard-code against, and what one student learns about their
+    cases says nothing about another's.
     """
     return np.random.default_rng([int(os.environ.get(SEED_VARIABLE, "0")), offset])
 

@@ -83,8 +83,10 @@ def test_every_imported_package_is_declared():
     project = PYPROJECT["project"]
     runtime = distributions(project["dependencies"])
     dev = runtime | distributions(project["optional-dependencies"]["dev"])
-    missing = {m for m in third_party(LIBRARY) if provider(m) not in runtime}
+    cluster = runtime | distributions(project["optional-dependencies"]["cluster"])
+    missing = {m for m in third_party(LIBRARY) if provider(m) not in cluster}
     assert missing == set(), f"rnnlab imports {missing}: add them to [project.dependencies]"
+    assert cluster - runtime <= dev, "the dev extra installs the cluster extra's packages"
     others = list(ROOT.glob("tests/*.py")) + list(ROOT.glob("benchmarks/*.py"))
     missing = {m for m in third_party(others) if provider(m) not in dev}
     assert missing == set(), f"tests/benchmarks import {missing}: declare them (dev extra)"

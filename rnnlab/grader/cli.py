@@ -3,12 +3,16 @@
     rnnlab check NOTEBOOK
         Run your notebook the way the autograder will (in a fresh sandboxed process, the
         tests outside it) with the visible tests it contains; one line per test, the
-        total; exit status 1 if any test fails, 2 if the notebook cannot be read.
+        total; exit status 1 if any test fails, 2 if the notebook cannot be read. The
+        notebook's own test cells run in this process, outside the sandbox: check only
+        your own notebook.
 
-    rnnlab grade UNIT SUBMISSIONS [--seed N] [--jobs J] [--out DIR] [--no-sandbox]
+    rnnlab grade UNIT SUBMISSIONS [--seed N] [--jobs J] [--out DIR] [--scheduler ADDRESS]
         Collect a class (a folder of <student>.ipynb, a folder per student, or an LMS zip),
         grade every student against solutions/UNIT (hidden tests included), write
         DIR/grades.csv, DIR/feedback/<student>/UNIT/UNIT.html and DIR/report.json.
+        Refuses (exit status 2) where the bubblewrap sandbox does not work, unless
+        --no-sandbox is given.
 
 Also ``python -m rnnlab ...``; the ``rnnlab`` command is :func:`main`.
 """
@@ -73,20 +77,21 @@ def check(args: argparse.Namespace) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from rnnlab.grader.classroom import grade_class
+    from rnnlab.grader.classroom import GradingRefusedError, grade_class
 
     out = Path(args.out or Path("graded") / args.unit)
     try:
         report = grade_class(args.unit, Path(args.submissions), out, course_root(args.course),
                              seed=args.seed, jobs=args.jobs, sandbox=not args.no_sandbox,
                              limits=_limits(args), progress=not args.quiet,
-                             pattern=args.id_pattern)
-    except (FileNotFoundError, ValueError) as exc:
+                             pattern=args.id_pattern, student_timeout=args.student_timeout,
+                             grader_memory_mb=args.grader_memory_mb, scheduler=args.scheduler)
+    except (FileNotFoundError, ValueError, GradingRefusedError) as exc:
         print(f"rnnlab grade: {exc}", file=sys.stderr)
         return 2
     results = report["results"]
     for student, r in sorted(results.items()):
-        flag = "" if r.get("sandboxed") or r["status"] == "invalid" else "  (NOT sandboxed)"
+        flag = "" if r.get("sandboxed") or r["status"] != "graded" else "  (NOT sandboxed)"
         print(f"{student:<24} {r['score']:>6g}/{r['max_score']:<6g} {r['status']}{flag}")
     print(f"{len(results)} students graded (seed {report['seed']}); grades: {out / 'grades.csv'}"
           f"; feedback: {out / 'feedback'}")
@@ -118,13 +123,24 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("unit", help="unit name, e.g. 02_rnn_forward (solutions/UNIT/UNIT.ipynb)")
     q.add_argument("submissions", help="folder of notebooks, folder per student, or LMS zip")
     q.add_argument("--seed", type=int, default=None,
-                   help="RNNLAB_GRADING_SEED for the hidden tests' random cases")
+                   help="class seed of the hidden tests' random cases, each student's derived "
+                        "from it and the student id (default: a random 64-bit seed, recorded "
+                        "in report.json)")
     q.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1,
                    help="students graded at once (default: number of cores)")
     q.add_argument("--out", help="output folder (default graded/UNIT)")
     q.add_argument("--course", help="course folder holding solutions/ (default: found)")
     q.add_argument("--id-pattern", help="regex with a (?P<student>...) group for file names")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.add_argument("--student-timeout", type=float, default=1800, metavar="S",
+                   help="seconds for all of one student's grading; past it the student's "
+                        "processes are killed and the student gets 0 (default 1800)")
+    q.add_argument("--grader-memory-mb", type=float, default=2048, metavar="MB",
+                   help="resident memory of one student's grading process (the tests' "
+                        "side); past it, as --student-timeout (default 2048)")
+    q.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on the Dask cluster at ADDRESS (tcp://host:8786); needs "
+                        "rnnlab[cluster] and bubblewrap on every worker")
     limits(q, 60, 30)
     q.set_defaults(run=grade)
     return p

@@ -5,14 +5,53 @@ its message (the student can read that test in the notebook). A failed hidden te
 gives ``hidden test failed`` and at most a message written for students (see
 :func:`rnnlab.grader.runner.failure_message`); never the hidden source, a traceback line or
 what the hidden code printed.
+
+Every text in a result may come from a submission (an exception's message, what a test
+printed). :func:`clean_result` makes each one valid UTF-8 without terminal escapes or
+control characters and cuts it to :data:`TEXT_LIMIT` characters; the HTML page escapes
+it for HTML (:func:`html.escape`) and the Markdown page for Markdown (:func:`md_escape`).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
+from typing import Any
 
 from rnnlab.grader.results import points as _points
+
+TEXT_LIMIT = 3000  # characters of any one text of a result
+# Terminal escapes (CSI and OSC sequences), then any other control character except
+# newline and tab, and the Unicode controls that reorder text on screen.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|&!~#])")
+
+
+def clean(text: Any, limit: int = TEXT_LIMIT) -> str:
+    """``text`` as valid UTF-8 (a lone surrogate becomes ``?``), without terminal escapes
+    or control characters, cut to ``limit`` characters."""
+    text = str(text).encode("utf-8", "replace").decode("utf-8")
+    text = _CONTROLS.sub("", _ESCAPES.sub("", text))
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def clean_result(value: Any) -> Any:
+    """A copy of a grading result with :func:`clean` applied to every text in it."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(k) if isinstance(k, str) else k: clean_result(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_result(v) for v in value]
+    return value
+
+
+def md_escape(text: Any) -> str:
+    """``text`` on one line, every character that Markdown (or raw HTML in Markdown) would
+    read as markup backslash-escaped."""
+    return _MARKDOWN.sub(r"\\\1", clean(text)).replace("\n", " ").replace("\t", " ")
 
 
 def result_line(test: dict) -> str:
@@ -21,7 +60,7 @@ def result_line(test: dict) -> str:
     line = f"{verdict:<7} {test['grade_id']:<36} {_points(test['points']):>4}/" \
            f"{_points(test['max_points']):<4}"
     if not test["passed"] and test.get("message"):
-        line += f"  {test['message']}"
+        line += f"  {clean(test['message'])}"
     return line
 
 
@@ -49,26 +88,30 @@ def sandbox_warning(result: dict) -> str | None:
 
 def markdown(result: dict, unit: str, student: str) -> str:
     """Feedback for one student, in Markdown."""
-    out = [f"# Feedback: {unit}, {student}", ""]
+    out = [f"# Feedback: {md_escape(unit)}, {md_escape(student)}", ""]
     if result["status"] != "graded":
-        out += [f"Not graded: {result['message']}", ""]
+        out += [f"Not graded: {md_escape(result['message'])}", ""]
     out += [f"**Score: {_points(result['score'])} / {_points(result['max_score'])}**", "",
             "| test | result | points | details |", "|---|---|---|---|"]
     for test in result["tests"]:
-        details = (test.get("message") or "").replace("|", "\\|").replace("\n", " ")
-        out.append(f"| {test['grade_id']}{' (has hidden tests)' if test['hidden'] else ''} | "
+        details = md_escape(test.get("message") or "")
+        out.append(f"| {md_escape(test['grade_id'])}"
+                   f"{' (has hidden tests)' if test['hidden'] else ''} | "
                    f"{'passed' if test['passed'] else 'failed'} | {_points(test['points'])}/"
                    f"{_points(test['max_points'])} | {details} |")
     problems = cell_problems(result)
     if problems:
         out += ["", "Notebook cells that did not run to the end:", ""]
-        out += [f"- {p}" for p in problems]
+        out += [f"- {md_escape(p)}" for p in problems]
     return "\n".join(out) + "\n"
 
 
 def render_html(result: dict, unit: str, student: str) -> str:
     """Feedback for one student, as a standalone HTML page (every text escaped)."""
-    e = html.escape
+
+    def e(text: Any) -> str:
+        return html.escape(clean(text))
+
     rows = []
     for test in result["tests"]:
         output = "" if test["hidden"] or not test.get("output") else \
@@ -100,7 +143,9 @@ def write_feedback(out: Path, unit: str, student: str, result: dict) -> Path:
     """nbgrader's layout: ``feedback/<student>/<unit>/<unit>.html`` (and ``.md``)."""
     folder = out / "feedback" / student / unit
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{unit}.md").write_text(markdown(result, unit, student))
+    result = clean_result(result)
+    (folder / f"{unit}.md").write_text(markdown(result, unit, student), encoding="utf-8",
+                                       errors="replace")
     path = folder / f"{unit}.html"
-    path.write_text(render_html(result, unit, student))
+    path.write_text(render_html(result, unit, student), encoding="utf-8", errors="replace")
     return path

@@ -53,6 +53,7 @@ from rnnlab.grader.spec import (
 )
 
 MESSAGE_LIMIT = 400
+NUMBA_CACHE = ".cache/numba"  # the worker's NUMBA_CACHE_DIR, inside its home (the scratch)
 
 
 class CellTimeLimitError(Exception):
@@ -273,7 +274,8 @@ def _copy_folder(src: Path, dst: Path, limit: int = 100 * 2**20) -> None:
 def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
                    limits: Limits | None = None, sandbox: bool = True,
                    forbidden: list[Path] = (), copy_folder: bool = True,
-                   test_timeout: float | None = None) -> dict:
+                   test_timeout: float | None = None, numba_cache: Path | None = None,
+                   numba_cache_out: Path | None = None) -> dict:
     """Grade one notebook against the source's tests; never raises for a bad submission.
 
     Parameters
@@ -285,6 +287,10 @@ def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
     sandbox : run the worker in bubblewrap when it is available.
     forbidden : folders the sandbox must never expose (course root, other submissions).
     copy_folder : give the worker a copy of the notebook's whole folder, not only the file.
+    numba_cache : a warm Numba cache, copied to the worker's ``NUMBA_CACHE_DIR`` before it
+        starts (each worker gets its own copy: nothing it writes reaches another).
+    numba_cache_out : where to copy the worker's Numba cache after its cells ran (the
+        class's warm-up run of the instructor's own notebook).
     """
     limits = limits or Limits()
     path = Path(path)
@@ -303,6 +309,8 @@ def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
         result.update(status="invalid", message=str(exc).replace(str(path), path.name))
         return result
     scratch = Path(tempfile.mkdtemp(prefix="rnnlab-grade-"))
+    if numba_cache is not None and numba_cache.is_dir():
+        shutil.copytree(numba_cache, scratch / NUMBA_CACHE, dirs_exist_ok=True)
     worker = WorkerProcess(scratch, limits, sandbox=sandbox, forbidden=list(forbidden))
     result["sandboxed"] = worker.sandboxed
     try:
@@ -327,6 +335,9 @@ def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
             except WorkerDiedError as exc:
                 record["error"] = str(exc)
             result["cells"].append(record)
+        if numba_cache_out is not None and (scratch / NUMBA_CACHE).is_dir():
+            shutil.copytree(scratch / NUMBA_CACHE, numba_cache_out, dirs_exist_ok=True,
+                            symlinks=True)
         result["tests"] = run_tests(spec, worker, test_timeout or 4 * limits.call_timeout)
     except Exception as exc:
         result.update(status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
