@@ -3,7 +3,14 @@
 A message is a frame: the magic ``RNL1``, the length of a JSON header (8 bytes, big
 endian), the header, then raw ``.npy`` buffers whose sizes the header lists
 (:func:`write_frame`, :func:`read_frame`). Values travel as a JSON tree plus buffers
-(:func:`encode`, :func:`decode`).
+(:func:`encode`, :func:`decode`). The grader's end of the pipes is a :class:`Channel`:
+every write and every read has a deadline, so a worker that stops reading or writing
+cannot block the grader.
+
+What crosses from the worker is bounded before it is used: the header (``MAX_HEADER``)
+and the whole reply (``MAX_REPLY``) are capped separately, the arrays a reply decodes to
+are capped in bytes (``MAX_DECODED``) and never converted to a larger type, and every
+string is made valid UTF-8 (:func:`clean_text`).
 
 What the worker sends is decoded with ``allow_pickle=False`` into numbers, strings,
 arrays, tensors and containers of those: nothing a submission sends can run code in the
@@ -16,8 +23,11 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
+import select
 import struct
 import sys
+import time
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -25,13 +35,34 @@ import numpy as np
 from rnnlab.grader.course import COURSE_LIBRARY
 
 MAGIC = b"RNL1"
-MAX_FRAME = 512 * 2**20  # bytes a worker may send in one reply
-MAX_DEPTH = 40
-TEXT_LIMIT = 2000
+MAX_HEADER = 4 * 2**20  # bytes of a reply's JSON header
+MAX_REPLY = 256 * 2**20  # bytes of a whole reply: header and buffers
+MAX_DECODED = 256 * 2**20  # bytes of the arrays one decoded value may hold
+MAX_DEPTH = 40  # containers inside containers in a value
+TEXT_LIMIT = 2000  # characters of an error message or traceback from the worker
 
 
 class TransferError(TypeError):
     """A value that is not plain data (numbers, strings, arrays, tensors, containers)."""
+
+
+def clean_text(text: object, limit: int | None = None) -> str:
+    """``text`` as valid UTF-8 (lone surrogates become U+FFFD), cut to ``limit`` characters."""
+    text = str(text).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text if limit is None or len(text) <= limit else text[:limit] + "..."
+
+
+def _clean(tree: Any, depth: int = 0) -> Any:
+    """A parsed JSON header with every string (keys too) made valid UTF-8."""
+    if depth > 4 * MAX_DEPTH:
+        raise TransferError("message nested too deeply")
+    if isinstance(tree, str):
+        return clean_text(tree)
+    if isinstance(tree, list):
+        return [_clean(i, depth + 1) for i in tree]
+    if isinstance(tree, dict):
+        return {clean_text(k): _clean(v, depth + 1) for k, v in tree.items()}
+    return tree
 
 
 # --------------------------------------------------------------------------- codec
@@ -142,17 +173,33 @@ def encode(value: Any, allow_pickle: bool = False, lenient: bool = False,
     return go(value, 0), buffers
 
 
-def decode(tree: Any, buffers: list[bytes], allow_pickle: bool = False) -> Any:
+def decode(tree: Any, buffers: list[bytes], allow_pickle: bool = False,
+           limit: int = MAX_DECODED) -> Any:
     """Rebuild a value from :func:`encode`'s output.
 
     With ``allow_pickle=False`` (the grader reading a worker) nothing but plain data is
-    built: arrays are read with ``np.load(allow_pickle=False)``.
+    built: arrays are read with ``np.load(allow_pickle=False)``, at most ``limit`` bytes
+    of them in all, and a tensor keeps the type of its data (never widened).
     """
+    left = [limit]
 
     def array(index: Any) -> np.ndarray:
         if not isinstance(index, int) or not 0 <= index < len(buffers):
             raise TransferError("bad buffer reference")
-        return np.load(io.BytesIO(buffers[index]), allow_pickle=False)
+        a = np.load(io.BytesIO(buffers[index]), allow_pickle=False)
+        left[0] -= a.nbytes
+        if left[0] < 0:
+            raise TransferError(f"a value of more than {limit // 2**20} MB cannot be graded")
+        if a.dtype.kind == "V":
+            raise TransferError("a structured array cannot be graded")
+        if a.dtype.kind == "U" and a.dtype.itemsize:  # text: valid code points only
+            codes = np.ascontiguousarray(a).reshape(-1).view(np.uint32)
+            bad = ((codes >= 0xD800) & (codes <= 0xDFFF)) | (codes > 0x10FFFF)
+            if bad.any():
+                codes = codes.copy()
+                codes[bad] = 0xFFFD
+                a = codes.view(a.dtype).reshape(a.shape)
+        return a
 
     def go(v: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -175,8 +222,12 @@ def decode(tree: Any, buffers: list[bytes], allow_pickle: bool = False) -> Any:
 
             dtype = getattr(torch, str(v.get("dtype")), None)
             t = torch.from_numpy(array(v["__tensor__"]).copy())
-            if isinstance(dtype, torch.dtype):
+            # encode sends a tensor's own data, bfloat16 as float32: nothing else is
+            # converted, so a forged type cannot make a small buffer large.
+            if dtype == torch.bfloat16 and t.dtype == torch.float32:
                 t = t.to(dtype)
+            elif isinstance(dtype, torch.dtype) and dtype != t.dtype:
+                raise TransferError(f"a tensor said to be {dtype} holds {t.dtype} data")
             return t.requires_grad_() if v.get("requires_grad") and t.is_floating_point() else t
         if "__torch_dtype__" in v:
             import torch
@@ -225,13 +276,16 @@ def _namedtuple(path: str, items: list) -> tuple:
     return tuple(items)
 
 
-def write_frame(stream: BinaryIO, header: dict, buffers: list[bytes] = ()) -> None:
-    """Write one message: magic, header length, JSON header, then the buffers."""
+def frame(header: dict, buffers: list[bytes] = ()) -> bytes:
+    """One message as bytes: magic, header length, JSON header, then the buffers."""
     header = {**header, "buffers": [len(b) for b in buffers]}
     data = json.dumps(header).encode()
-    stream.write(MAGIC + struct.pack(">Q", len(data)) + data)
-    for b in buffers:
-        stream.write(b)
+    return b"".join([MAGIC, struct.pack(">Q", len(data)), data, *buffers])
+
+
+def write_frame(stream: BinaryIO, header: dict, buffers: list[bytes] = ()) -> None:
+    """Write one message (:func:`frame`) to a blocking stream (the worker's side)."""
+    stream.write(frame(header, buffers))
     stream.flush()
 
 
@@ -246,19 +300,108 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(stream: BinaryIO, limit: int = MAX_FRAME) -> tuple[dict, list[bytes]]:
-    """Read one message written by :func:`write_frame`, refusing more than ``limit`` bytes."""
+def parse_header(data: bytes, size: int, limit: int) -> tuple[dict, list[int]]:
+    """The header of a message and its buffers' sizes, refused if more than ``limit`` bytes."""
+    try:
+        header = json.loads(data)
+    except RecursionError:
+        raise TransferError("message nested too deeply") from None
+    except ValueError as exc:  # not JSON, not UTF-8, an integer of too many digits
+        raise TransferError(f"garbled message ({exc.__class__.__name__})") from None
+    sizes = header.get("buffers", []) if isinstance(header, dict) else None
+    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes):
+        raise TransferError("garbled message")
+    if 12 + size + sum(sizes) > limit:
+        raise TransferError(f"message of {12 + size + sum(sizes)} bytes is too large "
+                            f"(at most {limit})")
+    return _clean(header), sizes
+
+
+def read_frame(stream: BinaryIO, limit: int = MAX_REPLY,
+               header_limit: int = MAX_HEADER) -> tuple[dict, list[bytes]]:
+    """Read one message written by :func:`write_frame` from a blocking stream."""
     head = _read_exact(stream, 12)
     if head[:4] != MAGIC:
         raise TransferError("garbled message")
     (size,) = struct.unpack(">Q", head[4:])
-    if size > limit:
-        raise TransferError(f"message of {size} bytes is too large")
-    header = json.loads(_read_exact(stream, size))
-    sizes = header.get("buffers", []) if isinstance(header, dict) else None
-    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes):
-        raise TransferError("garbled message")
-    if sum(sizes) + size > limit:
-        raise TransferError("message too large")
+    if size > min(header_limit, limit):
+        raise TransferError(f"message header of {size} bytes is too large")
+    header, sizes = parse_header(_read_exact(stream, size), size, limit)
     return header, [_read_exact(stream, s) for s in sizes]
 
+
+class Channel:
+    """The grader's end of the pipes to a worker: each read and write has a deadline.
+
+    ``send`` and ``receive`` take a deadline (``time.monotonic()`` seconds) and raise
+    ``TimeoutError`` when it passes, ``EOFError`` when the worker has gone and
+    :class:`TransferError` for a reply too large or garbled; bytes of a reply that came
+    before a deadline passed are kept for the next ``receive``.
+    """
+
+    def __init__(self, to_worker: int, from_worker: int) -> None:
+        self.to_worker, self.from_worker = to_worker, from_worker
+        os.set_blocking(to_worker, False)
+        os.set_blocking(from_worker, False)
+        self.inbox = bytearray()
+        self.pending: tuple[dict, list[int], int] | None = None  # a header already read
+
+    @staticmethod
+    def _wait(fd: int, event: int, deadline: float, what: str) -> None:
+        left = deadline - time.monotonic()
+        poll = select.poll()
+        poll.register(fd, event)
+        if left <= 0 or not poll.poll(left * 1000):
+            raise TimeoutError(f"the worker did not {what} in time")
+
+    def send(self, header: dict, buffers: list[bytes] = (), deadline: float = 0.0) -> None:
+        data = memoryview(frame(header, buffers))
+        while data:
+            self._wait(self.to_worker, select.POLLOUT, deadline, "read its input")
+            try:
+                data = data[os.write(self.to_worker, data[:1 << 16]):]
+            except BlockingIOError:
+                continue
+            except BrokenPipeError:
+                raise EOFError("the worker has gone") from None
+
+    def _take(self) -> tuple[dict, list[bytes]] | None:
+        """A whole message from the bytes received so far, or None."""
+        if self.pending is None:
+            if len(self.inbox) < 12:
+                return None
+            if self.inbox[:4] != MAGIC:
+                raise TransferError("garbled message")
+            (size,) = struct.unpack(">Q", self.inbox[4:12])
+            if size > MAX_HEADER:
+                raise TransferError(f"message header of {size} bytes is too large "
+                                    f"(at most {MAX_HEADER})")
+            if len(self.inbox) < 12 + size:
+                return None
+            header, sizes = parse_header(bytes(self.inbox[12:12 + size]), size, MAX_REPLY)
+            del self.inbox[:12 + size]
+            self.pending = header, sizes, sum(sizes)
+        header, sizes, total = self.pending
+        if len(self.inbox) < total:
+            return None
+        buffers, at = [], 0
+        for n in sizes:
+            buffers.append(bytes(self.inbox[at:at + n]))
+            at += n
+        del self.inbox[:total]
+        self.pending = None
+        return header, buffers
+
+    def receive(self, deadline: float) -> tuple[dict, list[bytes]]:
+        while True:
+            message = self._take()
+            if message is not None:
+                return message
+            self._wait(self.from_worker, select.POLLIN, deadline, "reply")
+            try:
+                chunk = os.read(self.from_worker, 1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                raise EOFError("the worker has gone")
+            self.inbox += chunk

@@ -26,7 +26,6 @@ import io
 import os
 import shutil
 import signal
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -42,6 +41,7 @@ from rnnlab.grader.sandbox import (
     WorkerDiedError,
     WorkerProcess,
     WorkerTimeoutError,
+    scratch_folder,
 )
 from rnnlab.grader.spec import (
     BadNotebookError,
@@ -270,6 +270,21 @@ def _copy_folder(src: Path, dst: Path, limit: int = 100 * 2**20) -> None:
         shutil.copyfile(path, target)
 
 
+def _run_cell(worker: WorkerProcess, label: str, source: str, limits: Limits) -> dict:
+    """Run one of the submission's cells; what happened, as a record of the result."""
+    record = {"cell": label, "error": None, "timed_out": False}
+    try:
+        timeout = limits.setup_timeout if label == "setup" else limits.cell_timeout
+        error = worker.run_cell(source, max(timeout, limits.cell_timeout))
+        if error:
+            record["error"] = f"{error.get('type')}: {error.get('message')}"[:300]
+    except WorkerTimeoutError as exc:
+        record.update(timed_out=True, error=str(exc))
+    except WorkerDiedError as exc:
+        record["error"] = str(exc)
+    return record
+
+
 def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
                    limits: Limits | None = None, sandbox: bool = True,
                    forbidden: list[Path] = (), copy_folder: bool = True,
@@ -302,37 +317,22 @@ def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
     except BadNotebookError as exc:
         result.update(status="invalid", message=str(exc).replace(str(path), path.name))
         return result
-    scratch = Path(tempfile.mkdtemp(prefix="rnnlab-grade-"))
-    worker = WorkerProcess(scratch, limits, sandbox=sandbox, forbidden=list(forbidden))
-    result["sandboxed"] = worker.sandboxed
-    try:
-        if copy_folder:
-            _copy_folder(path.parent, scratch)
-        else:
-            shutil.copyfile(path, scratch / path.name)
-        for label, cell_source in worker_cells(student, spec):
-            record = {"cell": label, "error": None, "timed_out": False}
-            if time.monotonic() - started > limits.budget:
-                record.update(timed_out=True, error=f"skipped: the notebook's cells used up "
-                              f"their {limits.budget:g} s")
-                result["cells"].append(record)
-                continue
-            try:
-                timeout = limits.setup_timeout if label == "setup" else limits.cell_timeout
-                error = worker.run_cell(cell_source, max(timeout, limits.cell_timeout))
-                if error:
-                    record["error"] = f"{error.get('type')}: {error.get('message')}"[:300]
-            except WorkerTimeoutError as exc:
-                record.update(timed_out=True, error=str(exc))
-            except WorkerDiedError as exc:
-                record["error"] = str(exc)
-            result["cells"].append(record)
-        result["tests"] = run_tests(spec, worker, test_timeout or 4 * limits.call_timeout)
-    except Exception as exc:
-        result.update(status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
-    finally:
-        worker.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+    with scratch_folder() as scratch:
+        worker = WorkerProcess(scratch, limits, sandbox=sandbox, forbidden=list(forbidden),
+                               exercises=spec.exercises)
+        result["sandboxed"] = worker.sandboxed
+        try:
+            if copy_folder:
+                _copy_folder(path.parent, scratch)
+            else:
+                shutil.copyfile(path, scratch / path.name)
+            for label, cell_source in worker_cells(student, spec):
+                result["cells"].append(_run_cell(worker, label, cell_source, limits))
+            result["tests"] = run_tests(spec, worker, test_timeout or 4 * limits.call_timeout)
+        except Exception as exc:
+            result.update(status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
+        finally:
+            worker.close()
     result["events"] = worker.events
     result["score"] = float(sum(t["points"] for t in result["tests"]))
     result["seconds"] = round(time.monotonic() - started, 2)
