@@ -8,7 +8,6 @@ transformers, sandbox escapes, non-notebooks, hidden-test leaks and the grading 
 
 import io
 import json
-import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, UNITS
 
-from rnnlab.grader import protocol, worker
+from rnnlab.grader import protocol
 from rnnlab.grader.classroom import grade_class
 from rnnlab.grader.collect import safe_extract, student_id
 from rnnlab.grader.sandbox import Limits, sandbox_problem
@@ -326,23 +325,6 @@ def test_calling_rnnlabs_own_answers_fails_those_tests(rogues):
         name = "rnn_step_forward" if "step" in grade_id else "rnn_forward"
         assert f"calls rnnlab.reference.{name}, the course's own answer" in message, message
     assert r["score"] == 3
-
-
-def test_answer_watch_counts_the_submissions_calls_not_rnnlabs_own():
-    from rnnlab import charmodel, reference
-
-    params = charmodel.init_char_model(5, 3, np.random.default_rng(0))
-    ids, h0 = np.array([[1, 2, 3]]), np.zeros((1, 3))
-    x = charmodel.one_hot(ids, 5)
-    watch = worker.AnswerWatch(["rnn_forward", "rnn_backward"])
-    sys.setprofile(watch)
-    try:
-        charmodel.loss_and_grads(params, ids, ids, h0)  # calls both, from inside rnnlab
-        inside = list(watch.used)
-        reference.rnn_forward(x, h0, *params[:3])  # the submission calling the answer
-    finally:
-        sys.setprofile(None)
-    assert inside == [] and watch.used == ["rnnlab.reference.rnn_forward"]
 
 
 def test_non_notebooks_are_reported_and_the_class_goes_on(rogues):

@@ -40,7 +40,7 @@ def answer_modules(exercises: list[str]) -> list[str]:
     spec = importlib.util.find_spec(COURSE_LIBRARY)
     if not names or spec is None or not spec.submodule_search_locations:
         return []
-    root = Path(list(spec.submodule_search_locations)[0])
+    root = Path(next(iter(spec.submodule_search_locations)))
     pattern = re.compile(rf"^def ({'|'.join(map(re.escape, names))})\(", re.M)
     found = []
     for path in sorted(root.rglob("*.py")):

@@ -24,6 +24,7 @@ import importlib
 import io
 import json
 import os
+import re
 import select
 import struct
 import sys
@@ -40,6 +41,7 @@ MAX_REPLY = 256 * 2**20  # bytes of a whole reply: header and buffers
 MAX_DECODED = 256 * 2**20  # bytes of the arrays one decoded value may hold
 MAX_DEPTH = 40  # containers inside containers in a value
 TEXT_LIMIT = 2000  # characters of an error message or traceback from the worker
+SURROGATE = re.compile("[\ud800-\udfff]")  # not valid UTF-8 on its own
 
 
 class TransferError(TypeError):
@@ -48,7 +50,7 @@ class TransferError(TypeError):
 
 def clean_text(text: object, limit: int | None = None) -> str:
     """``text`` as valid UTF-8 (lone surrogates become U+FFFD), cut to ``limit`` characters."""
-    text = str(text).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = SURROGATE.sub("\ufffd", str(text))
     return text if limit is None or len(text) <= limit else text[:limit] + "..."
 
 
@@ -385,9 +387,10 @@ class Channel:
         if len(self.inbox) < total:
             return None
         buffers, at = [], 0
-        for n in sizes:
-            buffers.append(bytes(self.inbox[at:at + n]))
-            at += n
+        with memoryview(self.inbox) as view:  # one copy of each buffer, no more
+            for n in sizes:
+                buffers.append(bytes(view[at:at + n]))
+                at += n
         del self.inbox[:total]
         self.pending = None
         return header, buffers

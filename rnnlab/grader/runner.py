@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab.grader.course import is_course_library
+from rnnlab.grader.host import scratch_folder
 from rnnlab.grader.protocol import OPAQUE, StateDict, TransferError
 from rnnlab.grader.sandbox import (
     Limits,
@@ -41,7 +42,6 @@ from rnnlab.grader.sandbox import (
     WorkerDiedError,
     WorkerProcess,
     WorkerTimeoutError,
-    scratch_folder,
 )
 from rnnlab.grader.spec import (
     BadNotebookError,

@@ -33,7 +33,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,19 +40,12 @@ from typing import Any
 
 import rnnlab
 from rnnlab.grader.course import ANSWER_USED
-from rnnlab.grader.protocol import (
-    TEXT_LIMIT,
-    Channel,
-    TransferError,
-    clean_text,
-    decode,
-    encode,
-)
+from rnnlab.grader.host import SCRATCH_PREFIX, pids_cgroup, remove_cgroup
+from rnnlab.grader.protocol import TEXT_LIMIT, Channel, TransferError, clean_text, decode, encode
 
 INSIDE = "/sandbox"
 SUBMISSION = "/submission"  # the student's folder, read-only; the worker copies it to INSIDE
 NOBODY = 65534  # the sandbox's uid and gid
-SCRATCH_PREFIX = "rnnlab-grade-"
 # The worker imports the very rnnlab this grader runs (an installed copy, a checkout, or
 # a folder on PYTHONPATH, which ``python -I`` would ignore): its folder goes first on
 # the worker's sys.path. In the sandbox only the package itself is visible there.
@@ -140,86 +132,6 @@ def bwrap_command(scratch: Path, forbidden: list[Path], limits: Limits | None = 
     # The root itself (a tmpfs holding the mount points) is made read-only last.
     cmd += ["--remount-ro", "/", "--chdir", INSIDE]
     return cmd
-
-
-def pids_cgroup(name: str, limit: int) -> Path | None:
-    """A new pids cgroup (v1 or v2) of at most ``limit`` processes and threads, or None
-    where this process cannot make one. The grader uses it when it runs as root: the
-    kernel does not apply ``RLIMIT_NPROC`` to root's processes, sandboxed or not."""
-    for base in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
-        control = base / "cgroup.subtree_control"
-        try:
-            if base.name != "pids" and "pids" not in control.read_text().split():
-                control.write_text("+pids")
-            (base / name).mkdir()
-        except OSError:
-            continue
-        try:
-            (base / name / "pids.max").write_text(str(limit))
-            return base / name
-        except OSError:
-            with contextlib.suppress(OSError):
-                (base / name).rmdir()
-    return None
-
-
-def remove_cgroup(path: Path) -> None:
-    """Kill what is left in a cgroup, then remove it."""
-    for _ in range(50):
-        try:
-            pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
-        except OSError:
-            return
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            path.rmdir()
-            return
-        time.sleep(0.05)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_orphans(parent: Path) -> None:
-    """Remove scratch folders left by a grader process that no longer runs (killed)."""
-    for path in parent.glob(f"{SCRATCH_PREFIX}*-*"):
-        pid = path.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        with contextlib.suppress(OSError):
-            if pid.isdigit() and path.stat().st_uid == os.geteuid() and not _pid_alive(int(pid)):
-                shutil.rmtree(path, ignore_errors=True)
-
-
-def _exit_on_sigterm(signum: int, frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
-@contextlib.contextmanager
-def scratch_folder():
-    """A temporary folder for one submission, removed however grading ends: normally, by
-    an exception, on SIGINT (KeyboardInterrupt) or SIGTERM (made a SystemExit while the
-    folder exists), and if the grader was killed outright, by the next grading here."""
-    parent = Path(tempfile.gettempdir())
-    _remove_orphans(parent)
-    path = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=parent))
-    catch = threading.current_thread() is threading.main_thread() \
-        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
-    if catch:
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-        if catch:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @functools.lru_cache(maxsize=1)

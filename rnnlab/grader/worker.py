@@ -28,7 +28,7 @@ import sys
 import threading
 import traceback
 import types
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from rnnlab.grader.course import ANSWER_USED, answer_modules
 from rnnlab.grader.protocol import TEXT_LIMIT, decode, encode, read_frame, write_frame
@@ -47,7 +47,7 @@ def _error(exc: BaseException, with_traceback: bool = False) -> dict:
     return info
 
 
-class AnswerUsed(Exception):
+class AnswerUsed(Exception):  # noqa: N818 (the error type the grader knows: ANSWER_USED)
     """A call of the course's own answer to an exercise while the exercise is graded."""
 
     def __init__(self, answer: str) -> None:
