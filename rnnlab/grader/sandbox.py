@@ -177,10 +177,9 @@ def _environment(home: str, threads: int) -> dict[str, str]:
 class WorkerProcess:
     """A running worker for one submission, restarted (and its cells replayed) if killed.
 
-    Every exchange with the worker has a deadline (:class:`~rnnlab.grader.protocol.Channel`):
-    a worker that stops reading or replying is interrupted, then killed. All cells run,
-    replays after a restart included, share ``Limits.budget``. ``exercises`` are the
-    unit's exercises, whose course answers the worker hides (:mod:`rnnlab.grader.worker`).
+    Every exchange with the worker has a deadline (:class:`~rnnlab.grader.protocol.Channel`).
+    All cells, replays included, share ``Limits.budget``. ``exercises`` are the unit's
+    exercises, whose course answers the worker hides (:mod:`rnnlab.grader.worker`).
     """
 
     def __init__(self, scratch: Path, limits: Limits, sandbox: bool = True,
@@ -288,6 +287,7 @@ class WorkerProcess:
         for source, timeout in replay:
             if self.budget_left() <= 0:
                 self.kill()
+                self.history = replay  # a later restart is refused the same way
                 raise WorkerDiedError("the notebook's worker was restarted, but its cells "
                                       f"could not be replayed within their "
                                       f"{self.limits.budget:g} s")
