@@ -4,7 +4,7 @@
   grader itself (:data:`GRADER`). A function defined in one of its modules and named like
   one of a unit's exercises is the course's own answer to that exercise
   (:func:`answer_modules` finds them); while the unit is graded the worker makes them
-  raise :data:`ANSWER_USED` (:class:`rnnlab.grader.worker.AnswerLock`).
+  raise :data:`ANSWER_USED` (:func:`rnnlab.grader.worker.hide_answers`).
 * **Messages written for students**: an assertion's own message, the student's function
   raising, and a ``ValueError`` or ``TypeError`` raised inside the course library (its
   input checks name the argument, what it got and what was expected). Feedback on a
