@@ -171,9 +171,9 @@ UNHOOKED = """def rnn_step_forward(x, h_prev, Wx, Wh, b):
     return rnnlab.rnn_step_forward(x, h_prev, Wx, Wh, b)[0]
 """
 HELPER_DURING_A_CALL = """def rnn_forward(x, h0, Wx, Wh, b):
-    from rnnlab import charmodel
+    from rnnlab import charmodel, pathologies
     charmodel.loss_and_grads(params, ids, ids, np.zeros((1, 3)))
-    return rnnlab.pathologies.rnn_forward(x, h0, Wx, Wh, b)
+    return pathologies.rnn_forward(x, h0, Wx, Wh, b)
 """
 
 
