@@ -14,9 +14,10 @@ def rel_error(got: np.ndarray, expected: np.ndarray, floor: float = 1e-8) -> flo
     The floor keeps entries that are both (nearly) zero from dividing by zero.
     Arrays of different shapes have an infinite error.
     """
-    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if got.shape != expected.shape:
+    got, expected = np.asarray(got), np.asarray(expected)
+    if got.shape != expected.shape:  # before any conversion: a huge wrong answer stays cheap
         return float("inf")
+    got, expected = got.astype(np.float64, copy=False), expected.astype(np.float64, copy=False)
     if got.size == 0:
         return 0.0
     err = np.abs(got - expected) / np.maximum(np.abs(got) + np.abs(expected), floor)

@@ -8,7 +8,6 @@ transformers, sandbox escapes, non-notebooks, hidden-test leaks and the grading 
 
 import io
 import json
-import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, UNITS
 
-from rnnlab.grader import protocol, worker
+from rnnlab.grader import codec, protocol
 from rnnlab.grader.classroom import grade_class
 from rnnlab.grader.collect import safe_extract, student_id
 from rnnlab.grader.sandbox import Limits, sandbox_problem
@@ -328,23 +327,6 @@ def test_calling_rnnlabs_own_answers_fails_those_tests(rogues):
     assert r["score"] == 3
 
 
-def test_answer_watch_counts_the_submissions_calls_not_rnnlabs_own():
-    from rnnlab import charmodel, reference
-
-    params = charmodel.init_char_model(5, 3, np.random.default_rng(0))
-    ids, h0 = np.array([[1, 2, 3]]), np.zeros((1, 3))
-    x = charmodel.one_hot(ids, 5)
-    watch = worker.AnswerWatch(["rnn_forward", "rnn_backward"])
-    sys.setprofile(watch)
-    try:
-        charmodel.loss_and_grads(params, ids, ids, h0)  # calls both, from inside rnnlab
-        inside = list(watch.used)
-        reference.rnn_forward(x, h0, *params[:3])  # the submission calling the answer
-    finally:
-        sys.setprofile(None)
-    assert inside == [] and watch.used == ["rnnlab.reference.rnn_forward"]
-
-
 def test_non_notebooks_are_reported_and_the_class_goes_on(rogues):
     _, out, report = rogues
     for student in ("garbage", "notebook_not", "essay"):
@@ -430,25 +412,25 @@ def test_hidden_cases_come_from_the_grading_seed(rogues, tmp_path):
 def test_worker_replies_cannot_carry_pickles_or_objects():
     import torch
 
-    tree, buffers = protocol.encode({"a": np.arange(3.0), "t": (1, "x", None), 3: [2.5],
+    tree, buffers = codec.encode({"a": np.arange(3.0), "t": (1, "x", None), 3: [2.5],
                                    "s": torch.tensor(2.0, dtype=torch.float64),
                                    "z": np.float32(1.5), "e": np.zeros((0, 2))})
-    value = protocol.decode(tree, buffers)
+    value = codec.decode(tree, buffers)
     assert value["t"] == (1, "x", None) and value[3] == [2.5]
     assert value["s"].shape == () and value["s"].dtype == torch.float64
     assert value["z"] == np.float32(1.5) and value["e"].shape == (0, 2)
     np.testing.assert_array_equal(value["a"], np.arange(3.0))
     with pytest.raises(protocol.TransferError):
-        protocol.encode(np.array([object()], dtype=object))
+        codec.encode(np.array([object()], dtype=object))
     with pytest.raises(protocol.TransferError):
-        protocol.encode(lambda: 0)
-    tree, buffers = protocol.encode(len, allow_pickle=True)  # the grader's own direction
+        codec.encode(lambda: 0)
+    tree, buffers = codec.encode(len, allow_pickle=True)  # the grader's own direction
     with pytest.raises(protocol.TransferError):
-        protocol.decode(tree, buffers)
+        codec.decode(tree, buffers)
     evil = io.BytesIO()
     np.save(evil, np.array([{"x": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
-        protocol.decode({"__np__": 0}, [evil.getvalue()])
+        codec.decode({"__np__": 0}, [evil.getvalue()])
 
 
 def test_frames_refuse_garbage_and_oversized_messages():

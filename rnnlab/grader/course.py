@@ -2,8 +2,9 @@
 
 * The **course library** is the package :data:`COURSE_LIBRARY` (``rnnlab``) less the
   grader itself (:data:`GRADER`). A function defined in one of its modules and named like
-  one of a unit's exercises is the course's own answer to that exercise: a submission
-  that calls it fails that exercise's tests (:class:`rnnlab.grader.worker.AnswerWatch`).
+  one of a unit's exercises is the course's own answer to that exercise
+  (:func:`answer_modules` finds them); while the unit is graded the worker makes them
+  raise :data:`ANSWER_USED` (:func:`rnnlab.grader.worker.hide_answers`).
 * **Messages written for students**: an assertion's own message, the student's function
   raising, and a ``ValueError`` or ``TypeError`` raised inside the course library (its
   input checks name the argument, what it got and what was expected). Feedback on a
@@ -13,6 +14,10 @@ Modules are told apart by their ``__name__``, so moving a file changes nothing h
 """
 
 from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
 
 COURSE_LIBRARY = "rnnlab"
 GRADER = "rnnlab.grader"
@@ -26,3 +31,21 @@ def is_course_library(module: object) -> bool:
         return False
     inside = module == COURSE_LIBRARY or module.startswith(COURSE_LIBRARY + ".")
     return inside and not (module == GRADER or module.startswith(GRADER + "."))
+
+
+def answer_modules(exercises: list[str]) -> list[str]:
+    """Names of the course library's modules whose source defines a function named like one
+    of ``exercises`` (read from the source text, nothing imported)."""
+    names = [n for n in exercises if n.isidentifier()]
+    spec = importlib.util.find_spec(COURSE_LIBRARY)
+    if not names or spec is None or not spec.submodule_search_locations:
+        return []
+    root = Path(next(iter(spec.submodule_search_locations)))
+    pattern = re.compile(rf"^def ({'|'.join(map(re.escape, names))})\(", re.M)
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if is_course_library(module) and pattern.search(path.read_text(errors="replace")):
+            found.append(module)
+    return found

@@ -1,237 +1,43 @@
-"""The wire between the grader and a submission's worker: framed messages of plain data.
+"""The wire between the grader and a submission's worker: framed messages.
 
 A message is a frame: the magic ``RNL1``, the length of a JSON header (8 bytes, big
 endian), the header, then raw ``.npy`` buffers whose sizes the header lists
-(:func:`write_frame`, :func:`read_frame`). Values travel as a JSON tree plus buffers
-(:func:`encode`, :func:`decode`).
-
-What the worker sends is decoded with ``allow_pickle=False`` into numbers, strings,
-arrays, tensors and containers of those: nothing a submission sends can run code in the
-grader. Only the grader's own messages to the worker may carry a pickle (a torch module
-passed as an argument), which the worker, never the grader, unpickles.
+(:func:`write_frame`, :func:`read_frame`); the values in it are :mod:`rnnlab.grader.codec`'s.
+The grader's end of the pipes is a :class:`Channel`: every write and every read has a
+deadline, so a worker that stops reading or writing cannot block the grader. The header
+(``MAX_HEADER``) and the whole reply (``MAX_REPLY``) are capped separately, the header's
+length checked before it is read. An error the student's code raised comes back as a
+:class:`RemoteError`.
 """
 
 from __future__ import annotations
 
-import importlib
-import io
+import builtins
 import json
+import os
+import select
 import struct
-import sys
-from typing import Any, BinaryIO
+import time
+from typing import BinaryIO
 
-import numpy as np
-
-from rnnlab.grader.course import COURSE_LIBRARY
+from rnnlab.grader.codec import TransferError, clean_tree
+from rnnlab.grader.course import ANSWER_USED
 
 MAGIC = b"RNL1"
-MAX_FRAME = 512 * 2**20  # bytes a worker may send in one reply
-MAX_DEPTH = 40
-TEXT_LIMIT = 2000
+MAX_HEADER = 4 * 2**20  # bytes of a reply's JSON header
+MAX_REPLY = 256 * 2**20  # bytes of a whole reply: header and buffers
 
 
-class TransferError(TypeError):
-    """A value that is not plain data (numbers, strings, arrays, tensors, containers)."""
-
-
-# --------------------------------------------------------------------------- codec
-
-
-class Opaque:
-    """Stands for an argument the worker could not send back (it is not copied back)."""
-
-    def __repr__(self) -> str:
-        return "<opaque>"
-
-
-OPAQUE = Opaque()
-
-
-def encode(value: Any, allow_pickle: bool = False, lenient: bool = False,
-           ) -> tuple[Any, list[bytes]]:
-    """Turn ``value`` into a JSON-able structure and a list of binary buffers.
-
-    ``allow_pickle`` (the grader's direction only) pickles what is not plain data, for
-    example a vocabulary object or a torch module. ``lenient`` replaces what cannot be
-    sent by an opaque marker instead of failing (arguments sent back after a call).
-    """
-    buffers: list[bytes] = []
-
-    def array(a: np.ndarray) -> int:
-        if a.dtype.hasobject:
-            raise TransferError("an array of Python objects (dtype=object) cannot be graded")
-        out = io.BytesIO()
-        np.save(out, a, allow_pickle=False)
-        buffers.append(out.getvalue())
-        return len(buffers) - 1
-
-    def go(v: Any, depth: int) -> Any:
-        if not lenient:
-            return strict(v, depth)
-        try:
-            return strict(v, depth)
-        except TransferError:
-            return {"__opaque__": True}
-
-    def strict(v: Any, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise TransferError("value nested too deeply")
-        if v is None:
-            return None
-        if isinstance(v, bool):
-            return bool(v)
-        if isinstance(v, str):
-            return str(v)
-        if isinstance(v, int):
-            return int(v)
-        if isinstance(v, float):
-            return {"__float__": repr(float(v))}
-        if isinstance(v, complex):
-            return {"__np__": array(np.asarray(v)), "scalar": True}
-        if isinstance(v, np.ndarray):
-            return {"__np__": array(np.asarray(v))}
-        if isinstance(v, np.generic):
-            return {"__np__": array(np.asarray(v)), "scalar": True}
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            if isinstance(v, torch.Tensor):
-                t = v.detach().cpu()
-                dtype = str(t.dtype).removeprefix("torch.")
-                if t.dtype == torch.bfloat16:
-                    t = t.float()
-                return {"__tensor__": array(t.resolve_conj().resolve_neg().numpy()),
-                        "dtype": dtype, "requires_grad": bool(v.requires_grad)}
-            if isinstance(v, torch.Size):
-                return {"__tuple__": [int(i) for i in v]}
-            if isinstance(v, torch.dtype):
-                return {"__torch_dtype__": str(v).removeprefix("torch.")}
-            if isinstance(v, torch.nn.Module):
-                if allow_pickle:
-                    out = io.BytesIO()
-                    torch.save(v, out)
-                    buffers.append(out.getvalue())
-                    return {"__pickle_module__": len(buffers) - 1}
-                return {"__state_dict__": go(dict(v.state_dict()), depth + 1)}
-        if isinstance(v, tuple) and hasattr(v, "_fields"):
-            cls = type(v)
-            return {"__namedtuple__": f"{cls.__module__}:{cls.__qualname__}",
-                    "items": [go(i, depth + 1) for i in v]}
-        if isinstance(v, tuple):
-            return {"__tuple__": [go(i, depth + 1) for i in v]}
-        if isinstance(v, list):
-            return [go(i, depth + 1) for i in v]
-        if isinstance(v, dict):
-            items = []
-            for k, i in v.items():
-                if not isinstance(k, (str, int)) or isinstance(k, bool):
-                    raise TransferError(f"dictionary key {type(k).__name__} is not a str or int")
-                items.append([k if isinstance(k, str) else int(k), go(i, depth + 1)])
-            return {"__dict__": items}
-        if allow_pickle:
-            import pickle
-
-            try:
-                buffers.append(pickle.dumps(v))
-            except Exception as exc:
-                raise TransferError(f"a {type(v).__name__} cannot be sent to the notebook: "
-                                    f"{exc}") from None
-            return {"__pickle__": len(buffers) - 1}
-        raise TransferError(f"a {type(v).__name__} cannot be graded: return numbers, strings, "
-                            "numpy arrays, torch tensors, or lists/tuples/dicts of those")
-
-    return go(value, 0), buffers
-
-
-def decode(tree: Any, buffers: list[bytes], allow_pickle: bool = False) -> Any:
-    """Rebuild a value from :func:`encode`'s output.
-
-    With ``allow_pickle=False`` (the grader reading a worker) nothing but plain data is
-    built: arrays are read with ``np.load(allow_pickle=False)``.
-    """
-
-    def array(index: Any) -> np.ndarray:
-        if not isinstance(index, int) or not 0 <= index < len(buffers):
-            raise TransferError("bad buffer reference")
-        return np.load(io.BytesIO(buffers[index]), allow_pickle=False)
-
-    def go(v: Any, depth: int) -> Any:
-        if depth > MAX_DEPTH:
-            raise TransferError("value nested too deeply")
-        if v is None or isinstance(v, (bool, int, str)):
-            return v
-        if isinstance(v, list):
-            return [go(i, depth + 1) for i in v]
-        if not isinstance(v, dict) or len(v) == 0:
-            raise TransferError(f"unexpected {type(v).__name__} in a message")
-        if "__opaque__" in v:
-            return OPAQUE
-        if "__float__" in v:
-            return float(v["__float__"])
-        if "__np__" in v:
-            a = array(v["__np__"])
-            return a[()] if v.get("scalar") else a
-        if "__tensor__" in v:
-            import torch
-
-            dtype = getattr(torch, str(v.get("dtype")), None)
-            t = torch.from_numpy(array(v["__tensor__"]).copy())
-            if isinstance(dtype, torch.dtype):
-                t = t.to(dtype)
-            return t.requires_grad_() if v.get("requires_grad") and t.is_floating_point() else t
-        if "__torch_dtype__" in v:
-            import torch
-
-            dtype = getattr(torch, str(v["__torch_dtype__"]), None)
-            if not isinstance(dtype, torch.dtype):
-                raise TransferError("bad torch dtype")
-            return dtype
-        if "__tuple__" in v:
-            return tuple(go(i, depth + 1) for i in v["__tuple__"])
-        if "__dict__" in v:
-            return {k: go(i, depth + 1) for k, i in v["__dict__"]
-                    if isinstance(k, (str, int))}
-        if "__state_dict__" in v:
-            return StateDict(go(v["__state_dict__"], depth + 1))
-        if "__namedtuple__" in v:
-            items = [go(i, depth + 1) for i in v["items"]]
-            return _namedtuple(str(v["__namedtuple__"]), items)
-        if allow_pickle and "__pickle_module__" in v:
-            import torch
-
-            return torch.load(io.BytesIO(buffers[v["__pickle_module__"]]), weights_only=False)
-        if allow_pickle and "__pickle__" in v:
-            import pickle
-
-            return pickle.loads(buffers[v["__pickle__"]])
-        raise TransferError(f"unexpected field {sorted(v)[0]!r} in a message")
-
-    return go(tree, 0)
-
-
-class StateDict(dict):
-    """The tensors of a torch module as the worker left them (a module argument)."""
-
-
-def _namedtuple(path: str, items: list) -> tuple:
-    """Rebuild a named tuple of rnnlab's own (anything else becomes a plain tuple)."""
-    module, _, name = path.partition(":")
-    if module == COURSE_LIBRARY or module.startswith(COURSE_LIBRARY + "."):
-        try:
-            cls = getattr(importlib.import_module(module), name)
-            if isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields"):
-                return cls(*items)
-        except (ImportError, AttributeError, TypeError):
-            pass
-    return tuple(items)
+def frame(header: dict, buffers: list[bytes] = ()) -> bytes:
+    """One message as bytes: magic, header length, JSON header, then the buffers."""
+    header = {**header, "buffers": [len(b) for b in buffers]}
+    data = json.dumps(header).encode()
+    return b"".join([MAGIC, struct.pack(">Q", len(data)), data, *buffers])
 
 
 def write_frame(stream: BinaryIO, header: dict, buffers: list[bytes] = ()) -> None:
-    """Write one message: magic, header length, JSON header, then the buffers."""
-    header = {**header, "buffers": [len(b) for b in buffers]}
-    data = json.dumps(header).encode()
-    stream.write(MAGIC + struct.pack(">Q", len(data)) + data)
-    for b in buffers:
-        stream.write(b)
+    """Write one message (:func:`frame`) to a blocking stream (the worker's side)."""
+    stream.write(frame(header, buffers))
     stream.flush()
 
 
@@ -246,19 +52,144 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(stream: BinaryIO, limit: int = MAX_FRAME) -> tuple[dict, list[bytes]]:
-    """Read one message written by :func:`write_frame`, refusing more than ``limit`` bytes."""
+def parse_header(data: bytes, size: int, limit: int) -> tuple[dict, list[int]]:
+    """The header of a message and its buffers' sizes, refused if more than ``limit`` bytes."""
+    try:
+        header = json.loads(data)
+    except RecursionError:
+        raise TransferError("message nested too deeply") from None
+    except ValueError as exc:  # not JSON, not UTF-8, an integer of too many digits
+        raise TransferError(f"garbled message ({exc.__class__.__name__})") from None
+    sizes = header.get("buffers", []) if isinstance(header, dict) else None
+    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes):
+        raise TransferError("garbled message")
+    if 12 + size + sum(sizes) > limit:
+        raise TransferError(f"message of {12 + size + sum(sizes)} bytes is too large "
+                            f"(at most {limit})")
+    return clean_tree(header), sizes
+
+
+def read_frame(stream: BinaryIO, limit: int = MAX_REPLY,
+               header_limit: int = MAX_HEADER) -> tuple[dict, list[bytes]]:
+    """Read one message written by :func:`write_frame` from a blocking stream."""
     head = _read_exact(stream, 12)
     if head[:4] != MAGIC:
         raise TransferError("garbled message")
     (size,) = struct.unpack(">Q", head[4:])
-    if size > limit:
-        raise TransferError(f"message of {size} bytes is too large")
-    header = json.loads(_read_exact(stream, size))
-    sizes = header.get("buffers", []) if isinstance(header, dict) else None
-    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes):
-        raise TransferError("garbled message")
-    if sum(sizes) + size > limit:
-        raise TransferError("message too large")
+    if size > min(header_limit, limit):
+        raise TransferError(f"message header of {size} bytes is too large")
+    header, sizes = parse_header(_read_exact(stream, size), size, limit)
     return header, [_read_exact(stream, s) for s in sizes]
 
+
+class Channel:
+    """The grader's end of the pipes to a worker: each read and write has a deadline.
+
+    ``send`` and ``receive`` take a deadline (``time.monotonic()`` seconds) and raise
+    ``TimeoutError`` when it passes, ``EOFError`` when the worker has gone and
+    :class:`TransferError` for a reply too large or garbled; bytes of a reply that came
+    before a deadline passed are kept for the next ``receive``.
+    """
+
+    def __init__(self, to_worker: int, from_worker: int) -> None:
+        self.to_worker, self.from_worker = to_worker, from_worker
+        os.set_blocking(to_worker, False)
+        os.set_blocking(from_worker, False)
+        self.inbox = bytearray()
+        self.pending: tuple[dict, list[int], int] | None = None  # a header already read
+
+    @staticmethod
+    def _wait(fd: int, event: int, deadline: float, what: str) -> None:
+        left = deadline - time.monotonic()
+        poll = select.poll()
+        poll.register(fd, event)
+        if left <= 0 or not poll.poll(left * 1000):
+            raise TimeoutError(f"the worker did not {what} in time")
+
+    def send(self, header: dict, buffers: list[bytes] = (), deadline: float = 0.0) -> None:
+        data = memoryview(frame(header, buffers))
+        while data:
+            self._wait(self.to_worker, select.POLLOUT, deadline, "read its input")
+            try:
+                data = data[os.write(self.to_worker, data[:1 << 16]):]
+            except BlockingIOError:
+                continue
+            except BrokenPipeError:
+                raise EOFError("the worker has gone") from None
+
+    def _take(self) -> tuple[dict, list[bytes]] | None:
+        """A whole message from the bytes received so far, or None."""
+        if self.pending is None:
+            if len(self.inbox) < 12:
+                return None
+            if self.inbox[:4] != MAGIC:
+                raise TransferError("garbled message")
+            (size,) = struct.unpack(">Q", self.inbox[4:12])
+            if size > MAX_HEADER:
+                raise TransferError(f"message header of {size} bytes is too large "
+                                    f"(at most {MAX_HEADER})")
+            if len(self.inbox) < 12 + size:
+                return None
+            header, sizes = parse_header(bytes(self.inbox[12:12 + size]), size, MAX_REPLY)
+            del self.inbox[:12 + size]
+            self.pending = header, sizes, sum(sizes)
+        header, sizes, total = self.pending
+        if len(self.inbox) < total:
+            return None
+        buffers, at = [], 0
+        with memoryview(self.inbox) as view:  # one copy of each buffer, no more
+            for n in sizes:
+                buffers.append(bytes(view[at:at + n]))
+                at += n
+        del self.inbox[:total]
+        self.pending = None
+        return header, buffers
+
+    def receive(self, deadline: float) -> tuple[dict, list[bytes]]:
+        while True:
+            message = self._take()
+            if message is not None:
+                return message
+            self._wait(self.from_worker, select.POLLIN, deadline, "reply")
+            try:
+                chunk = os.read(self.from_worker, 1 << 20)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                raise EOFError("the worker has gone")
+            self.inbox += chunk
+
+
+class RemoteError(Exception):
+    """An exception raised by the student's function inside the worker.
+
+    :func:`remote_error` makes it also an instance of the builtin exception the student's
+    code raised (``ValueError``...), so a test's ``except ValueError`` still works.
+    """
+
+    name = kind = message = remote_traceback = ""
+
+
+_REMOTE_CLASSES: dict[str, type] = {}
+
+
+def remote_error(name: str, kind: str, message: str, traceback: str = "") -> RemoteError:
+    """The exception to raise in the grader for one raised by exercise ``name``."""
+    text = f"your {name} raised {kind}: {message}" if message else f"your {name} raised {kind}"
+    if kind == ANSWER_USED:
+        text = f"your {name} {message}"
+    base = getattr(builtins, kind, None)
+    cls = RemoteError
+    if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
+        if kind not in _REMOTE_CLASSES:
+            try:
+                _REMOTE_CLASSES[kind] = type(f"Remote{kind}", (RemoteError, base), {})
+            except TypeError:
+                _REMOTE_CLASSES[kind] = RemoteError
+        cls = _REMOTE_CLASSES[kind]
+    try:
+        exc = cls(text)
+    except TypeError:
+        exc = RemoteError(text)
+    exc.name, exc.kind, exc.message, exc.remote_traceback = name, kind, message, traceback
+    return exc

@@ -26,7 +26,6 @@ import io
 import os
 import shutil
 import signal
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -34,11 +33,12 @@ from typing import Any
 
 import numpy as np
 
+from rnnlab.grader.codec import OPAQUE, StateDict, TransferError
 from rnnlab.grader.course import is_course_library
-from rnnlab.grader.protocol import OPAQUE, StateDict, TransferError
+from rnnlab.grader.host import scratch_folder
+from rnnlab.grader.protocol import RemoteError
 from rnnlab.grader.sandbox import (
     Limits,
-    RemoteError,
     WorkerDiedError,
     WorkerProcess,
     WorkerTimeoutError,
@@ -271,6 +271,21 @@ def _copy_folder(src: Path, dst: Path, limit: int = 100 * 2**20) -> None:
         shutil.copyfile(path, target)
 
 
+def _run_cell(worker: WorkerProcess, label: str, source: str, limits: Limits) -> dict:
+    """Run one of the submission's cells; what happened, as a record of the result."""
+    record = {"cell": label, "error": None, "timed_out": False}
+    try:
+        timeout = limits.setup_timeout if label == "setup" else limits.cell_timeout
+        error = worker.run_cell(source, max(timeout, limits.cell_timeout))
+        if error:
+            record["error"] = f"{error.get('type')}: {error.get('message')}"[:300]
+    except WorkerTimeoutError as exc:
+        record.update(timed_out=True, error=str(exc))
+    except WorkerDiedError as exc:
+        record["error"] = str(exc)
+    return record
+
+
 def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
                    limits: Limits | None = None, sandbox: bool = True,
                    forbidden: list[Path] = (), copy_folder: bool = True,
@@ -289,8 +304,9 @@ def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
     copy_folder : give the worker a copy of the notebook's whole folder, not only the file.
     numba_cache : a warm Numba cache, copied to the worker's ``NUMBA_CACHE_DIR`` before it
         starts (each worker gets its own copy: nothing it writes reaches another).
-    numba_cache_out : where to copy the worker's Numba cache after its cells ran (the
-        class's warm-up run of the instructor's own notebook).
+    numba_cache_out : a folder that becomes the worker's own ``NUMBA_CACHE_DIR``, writable,
+        so that what it compiles stays there (the class's warm-up run of the instructor's
+        own notebook, never a student's).
     """
     limits = limits or Limits()
     path = Path(path)
@@ -308,42 +324,24 @@ def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
     except BadNotebookError as exc:
         result.update(status="invalid", message=str(exc).replace(str(path), path.name))
         return result
-    scratch = Path(tempfile.mkdtemp(prefix="rnnlab-grade-"))
-    if numba_cache is not None and numba_cache.is_dir():
-        shutil.copytree(numba_cache, scratch / NUMBA_CACHE, dirs_exist_ok=True)
-    worker = WorkerProcess(scratch, limits, sandbox=sandbox, forbidden=list(forbidden))
-    result["sandboxed"] = worker.sandboxed
-    try:
-        if copy_folder:
-            _copy_folder(path.parent, scratch)
-        else:
-            shutil.copyfile(path, scratch / path.name)
-        for label, cell_source in worker_cells(student, spec):
-            record = {"cell": label, "error": None, "timed_out": False}
-            if time.monotonic() - started > limits.budget:
-                record.update(timed_out=True, error=f"skipped: the notebook's cells used up "
-                              f"their {limits.budget:g} s")
-                result["cells"].append(record)
-                continue
-            try:
-                timeout = limits.setup_timeout if label == "setup" else limits.cell_timeout
-                error = worker.run_cell(cell_source, max(timeout, limits.cell_timeout))
-                if error:
-                    record["error"] = f"{error.get('type')}: {error.get('message')}"[:300]
-            except WorkerTimeoutError as exc:
-                record.update(timed_out=True, error=str(exc))
-            except WorkerDiedError as exc:
-                record["error"] = str(exc)
-            result["cells"].append(record)
-        if numba_cache_out is not None and (scratch / NUMBA_CACHE).is_dir():
-            shutil.copytree(scratch / NUMBA_CACHE, numba_cache_out, dirs_exist_ok=True,
-                            symlinks=True)
-        result["tests"] = run_tests(spec, worker, test_timeout or 4 * limits.call_timeout)
-    except Exception as exc:
-        result.update(status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
-    finally:
-        worker.close()
-        shutil.rmtree(scratch, ignore_errors=True)
+    with scratch_folder() as scratch:
+        if numba_cache is not None and numba_cache.is_dir():
+            shutil.copytree(numba_cache, scratch / NUMBA_CACHE, dirs_exist_ok=True)
+        worker = WorkerProcess(scratch, limits, sandbox=sandbox, forbidden=list(forbidden),
+                               exercises=spec.exercises, numba_cache_out=numba_cache_out)
+        result["sandboxed"] = worker.sandboxed
+        try:
+            if copy_folder:
+                _copy_folder(path.parent, scratch)
+            else:
+                shutil.copyfile(path, scratch / path.name)
+            for label, cell_source in worker_cells(student, spec):
+                result["cells"].append(_run_cell(worker, label, cell_source, limits))
+            result["tests"] = run_tests(spec, worker, test_timeout or 4 * limits.call_timeout)
+        except Exception as exc:
+            result.update(status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
+        finally:
+            worker.close()
     result["events"] = worker.events
     result["score"] = float(sum(t["points"] for t in result["tests"]))
     result["seconds"] = round(time.monotonic() - started, 2)

@@ -41,6 +41,8 @@ def read_notebook(path: str | os.PathLike) -> nbformat.NotebookNode:
         data = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadNotebookError(f"{path}: not a notebook (not JSON: {exc})") from None
+    except RecursionError:
+        raise BadNotebookError(f"{path}: not a notebook (JSON nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list) \
             or not isinstance(data.get("nbformat"), int) or data["nbformat"] < 4:
         raise BadNotebookError(f"{path}: JSON but not a Jupyter notebook (version 4 expected)")

@@ -11,19 +11,31 @@ bubblewrap sandbox and talks to it over its standard input and output
   changes).
 * ``interrupt`` (read by a separate thread): raise ``KeyboardInterrupt`` in the cell or
   call that is running.
+
+Before any cell runs, :func:`hide_answers` arms the hiding of the course's own answers to
+the unit's exercises; the first ``call`` hides them for the rest of the worker's life.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
+import resource
+import shutil
 import signal
 import sys
 import threading
 import traceback
-from typing import Any, BinaryIO
+import types
+from typing import BinaryIO
 
-from rnnlab.grader.course import ANSWER_USED, is_course_library
-from rnnlab.grader.protocol import TEXT_LIMIT, decode, encode, read_frame, write_frame
+from rnnlab.grader.codec import TEXT_LIMIT, decode, encode
+from rnnlab.grader.course import ANSWER_USED, answer_modules
+from rnnlab.grader.protocol import read_frame, write_frame
+
+GRADING_STARTS = "rnnlab.grader.grading_starts"  # the audit event that hides the answers
+CODE_ATTRIBUTES = frozenset({"__code__", "f_code", "gi_code", "cr_code", "ag_code"})
 
 # --------------------------------------------------------------------------- worker
 
@@ -36,29 +48,81 @@ def _error(exc: BaseException, with_traceback: bool = False) -> dict:
     return info
 
 
-class AnswerWatch:
-    """A profile hook for the length of an exercise call: notes each call that the
-    submission (its cells, or this worker calling a name the submission bound) makes to a
-    function of the course library named like one of the unit's exercises, that is, to
-    the course's own answer (:mod:`rnnlab.grader.course`). Calls among the course
-    library's own functions do not count.
+class AnswerUsed(Exception):  # noqa: N818 (the error type the grader knows: ANSWER_USED)
+    """A call of the course's own answer to an exercise while the exercise is graded."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(f"calls {answer}, the course's own answer to an exercise, which is "
+                         "not available while grading: write the exercise yourself")
+
+
+AnswerUsed.__name__ = AnswerUsed.__qualname__ = ANSWER_USED
+
+
+def _refusing_code(function: types.FunctionType) -> types.CodeType:
+    """Code for ``function`` that raises :class:`AnswerUsed` naming it."""
+    answer = f"{function.__module__}.{function.__qualname__}"
+    source = f"def {function.__name__}(*args, **kwargs):\n    raise __answer_used__({answer!r})\n"
+    module = compile(source, f"<{answer}: hidden while grading>", "exec")
+    return next(c for c in module.co_consts if isinstance(c, types.CodeType))
+
+
+def hide_answers(exercises: list[str]) -> list[str]:
+    """Arm the hiding of the course's answers to ``exercises``; returns the answers' names.
+
+    The course library's modules that define a function named like an exercise are
+    imported now and those functions noted. Until grading starts they work as usual
+    (a notebook's demo cells, the library calling its own functions). The audit event
+    :data:`GRADING_STARTS` (the first exercise call) then replaces each one's code, in
+    place, by code that raises :class:`AnswerUsed`: every reference to it, wherever it
+    was bound (the module, ``rnnlab``'s re-exports, a cell, the library's own callers),
+    now raises, from any thread, with or without profile and trace hooks.
+
+    An audit hook, which cannot be removed, keeps the answers' code from being taken
+    beforehand: reading it (a function's ``__code__``, a running frame's ``f_code``),
+    gc's lists of objects, and running an answer's module again (``importlib.reload``)
+    raise ``PermissionError``. Everything it needs lives in its closure, which nothing
+    in the process can reach.
     """
+    functions = {}
+    for name in answer_modules(exercises):
+        try:
+            module = importlib.import_module(name)
+        except Exception:  # a module that cannot import here has no answer to hide
+            continue
+        for value in vars(module).values():
+            if isinstance(value, types.FunctionType) and value.__name__ in exercises \
+                    and value.__module__ == name:
+                functions[id(value)] = value
+    codes = {id(f.__code__): f.__code__ for f in functions.values()}
+    files = {f.__code__.co_filename for f in functions.values()}
+    guard = threading.local()
 
-    def __init__(self, exercises: list[str]) -> None:
-        self.exercises, self.used = frozenset(exercises), []
+    def refuse(what: str) -> None:
+        raise PermissionError(f"{what} is not allowed while grading")
 
-    def __call__(self, frame: Any, event: str, arg: Any) -> None:
-        if event != "call" or frame.f_code.co_name not in self.exercises:
+    def audit(event: str, args: tuple) -> None:
+        if getattr(guard, "busy", False):
             return
-        module = frame.f_globals.get("__name__")
-        if not is_course_library(module):
-            return
-        caller = frame.f_back.f_globals.get("__name__") if frame.f_back else None
-        if is_course_library(caller):
-            return
-        name = f"{module}.{frame.f_code.co_name}"
-        if name not in self.used:
-            self.used.append(name)
+        if event == GRADING_STARTS:
+            for function in functions.values():
+                function.__globals__["__answer_used__"] = AnswerUsed
+                function.__code__ = _refusing_code(function)
+        elif event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents"):
+            refuse(event)
+        elif event == "exec" and getattr(args[0], "co_filename", None) in files:
+            refuse("running a module that holds the course's answers again")
+        elif event == "object.__getattr__" and args[1] in CODE_ATTRIBUTES:
+            guard.busy = True
+            try:
+                code = getattr(args[0], args[1], None)
+            finally:
+                guard.busy = False
+            if codes.get(id(code)) is code:
+                refuse("reading the code of the course's own answer")
+
+    sys.addaudithook(audit)
+    return sorted(f"{f.__module__}.{f.__qualname__}" for f in functions.values())
 
 
 class Worker:
@@ -71,6 +135,10 @@ class Worker:
         config = Config()
         config.HistoryManager.enabled = False
         self.shell = InteractiveShell.instance(config=config)
+        # Nobody reads the worker's tracebacks (a cell's error travels as type and
+        # message); formatting them would read frames the answers' audit hook guards.
+        self.shell.showtraceback = self.shell.showsyntaxerror = lambda *a, **k: None
+        self.grading = False
         self.proto_in, self.proto_out = proto_in, proto_out
         self.requests: list = []
         self.ready = threading.Condition()
@@ -122,19 +190,15 @@ class Worker:
                     "error": {"type": "NameError", "message": f"{name} is not defined in the "
                               "notebook (did its cell run without error?)"}}, []
         args, kwargs = decode(header["args"], buffers, allow_pickle=True)
-        watch = AnswerWatch([str(n) for n in header.get("exercises", [])])
-        sys.setprofile(watch)
+        if not self.grading:
+            self.grading = True
+            sys.audit(GRADING_STARTS)
         try:
             value = function(*args, **kwargs)
         except BaseException as exc:
             value, error = None, _error(exc, with_traceback=True)
         else:
             error = None
-        finally:
-            sys.setprofile(None)
-        if watch.used:
-            error = {"type": ANSWER_USED, "message": f"calls {', '.join(watch.used)}, the "
-                     "course's own answer to an exercise: write the exercise yourself"}
         if error is not None:
             return {"op": "result", "ok": False, "error": error}, []
         try:
@@ -169,8 +233,27 @@ class Worker:
             write_frame(self.proto_out, reply, out)
 
 
+def _copy_submission(source: str) -> None:
+    """Copy the student's folder (read-only at ``source``) into the working directory."""
+    for sub in (".tmp", ".config", ".cache", ".ipython"):
+        os.makedirs(sub, exist_ok=True)
+    if source and os.path.isdir(source):
+        shutil.copytree(source, ".", symlinks=True, dirs_exist_ok=True)
+
+
 def main() -> None:
-    """Entry point inside the sandbox: keep the protocol away from the submission's prints."""
+    """Entry point inside the sandbox: keep the protocol away from the submission's prints.
+
+    ``sys.argv[1]`` holds the settings (JSON): ``exercises`` (the unit's), and in the
+    sandbox ``copy_from`` (the student's folder) and ``processes`` (a cap on processes
+    and threads, counted by the kernel in the sandbox's own user namespace).
+    """
+    settings = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    if settings.get("processes"):
+        cap = int(settings["processes"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (cap, cap))
+    _copy_submission(settings.get("copy_from", ""))
+    hide_answers([str(n) for n in settings.get("exercises", [])])
     proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
     proto_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDWR)
