@@ -61,12 +61,13 @@ def derivative_from_output(h: np.ndarray, activation: str = "tanh") -> np.ndarra
     return np.ones_like(h)
 
 
-def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
-                activation: str = "tanh") -> np.ndarray:
+def hidden_states(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
+                  b: np.ndarray, activation: str = "tanh") -> np.ndarray:
     """All states ``hs (N, T, H)`` of ``h_t = f(x_t Wx + h_{t-1} Wh + b)`` for any activation.
 
     Shapes as in :func:`rnnlab.rnn_forward`: ``x (N, T, D)``, ``h0 (N, H)``, ``Wx (D, H)``,
-    ``Wh (H, H)``, ``b (H,)``.
+    ``Wh (H, H)``, ``b (H,)``. Unlike :func:`rnnlab.rnn_forward` (tanh only), it returns
+    the states alone, without a cache for the backward pass.
     """
     sizes = check_arrays(x=(x, "N T D"), h0=(h0, "N H"), Wx=(Wx, "D H"), Wh=(Wh, "H H"),
                          b=(b, "H"))
@@ -146,7 +147,7 @@ def gradient_norms(scale: float, activation: str = "tanh", T: int = 60, H: int =
     rng = np.random.default_rng(seed)
     Wh = orthogonal(H, rng, gain=scale)
     drive = input_std * rng.standard_normal((N, T, H))
-    hs = rnn_forward(drive, np.zeros((N, H)), np.eye(H), Wh, np.zeros(H), activation)
+    hs = hidden_states(drive, np.zeros((N, H)), np.eye(H), Wh, np.zeros(H), activation)
     norms = jacobian_product_norms(hs, Wh, activation)
     lags = np.arange(T)
     sigma_max = float(np.linalg.norm(Wh, 2))
