@@ -9,6 +9,8 @@ what was expected, for example ``h_prev has shape (4, 7); expected (N, H) = (4, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 #: Dtype kinds a spec may ask for, and how an error message names them.
@@ -41,7 +43,7 @@ def check_arrays(**specs: tuple) -> dict[str, int]:
         If a value has the wrong number of dimensions or a size that disagrees with a
         digit or with an earlier argument.
     """
-    return _check(specs, np.ndarray, "a numpy array", lambda value: value.dtype.kind)
+    return _check(specs, np.ndarray, "a numpy array", None)
 
 
 def check_tensors(**specs: tuple) -> dict[str, int]:
@@ -61,18 +63,20 @@ def check_tensors(**specs: tuple) -> dict[str, int]:
 
 
 def _check(specs: dict[str, tuple], kind_of_type: type, type_name: str,
-           kind_of: object) -> dict[str, int]:
-    """The checks of :func:`check_arrays` for values of type ``kind_of_type``."""
+           kind_of: Callable[[object], str] | None) -> dict[str, int]:
+    """The checks of :func:`check_arrays` for values of type ``kind_of_type``; ``kind_of``
+    gives a value's dtype kind (None: NumPy's ``dtype.kind``)."""
     sizes: dict[str, int] = {}
     origin: dict[str, str] = {}
     first: tuple[str, object] | None = None
-    for name, (value, dims, *rest) in specs.items():
-        want_kind = rest[0] if rest else "f"
+    for name, spec in specs.items():
+        value, dims = spec[0], spec[1]
+        want_kind = spec[2] if len(spec) > 2 else "f"
         letters = dims.split()
         if not isinstance(value, kind_of_type):
             raise TypeError(f"{name} must be {type_name} of shape ({', '.join(letters)}); "
                             f"got {type(value).__name__}")
-        if kind_of(value) not in want_kind:
+        if (value.dtype.kind if kind_of is None else kind_of(value)) not in want_kind:
             raise TypeError(f"{name} has dtype {value.dtype}; expected {KINDS[want_kind]}")
         if want_kind == "f":
             if first is None:
@@ -82,7 +86,7 @@ def _check(specs: dict[str, tuple], kind_of_type: type, type_name: str,
                                 f"like {first[0]}")
         if dims == "...":
             continue
-        shape = tuple(int(s) for s in value.shape)
+        shape = tuple(value.shape)
         if len(shape) != len(letters):
             raise ValueError(f"{name} has shape {shape}; expected {len(letters)} "
                              f"dimensions ({', '.join(letters)})")
