@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from rnnlab.backends import get_backend
 from rnnlab.optim import adagrad_step
 from rnnlab.reference import output_backward, output_forward, softmax, temporal_softmax_loss
-from rnnlab.validation import check_arrays, check_labels
+from rnnlab.validation import check_arrays
 from rnnlab.weights import init_rnn, xavier
 
 
@@ -58,7 +58,7 @@ def _check_ids(name: str, ids: np.ndarray, V: int) -> None:
 
 def one_hot(ids: np.ndarray, V: int, dtype: type = np.float64) -> np.ndarray:
     """``(N, T)`` integer ids in ``[0, V)`` as ``(N, T, V)`` one-hot vectors."""
-    check_labels("ids", ids, ids.shape if isinstance(ids, np.ndarray) else ())
+    check_arrays(ids=(ids, "...", "iu"))
     _check_ids("ids", ids, V)
     x = np.zeros((*ids.shape, V), dtype=dtype)
     np.put_along_axis(x, ids[..., None], 1.0, axis=-1)
@@ -68,12 +68,9 @@ def one_hot(ids: np.ndarray, V: int, dtype: type = np.float64) -> np.ndarray:
 def _check_batch(params: CharParams, inputs: np.ndarray, targets: np.ndarray, h0: np.ndarray,
                  backend: str) -> None:
     """The checks of :func:`loss_and_grads` (compiled code reads ids without bounds checks)."""
-    check_labels("inputs", inputs, inputs.shape if isinstance(inputs, np.ndarray) else (0, 0))
-    if inputs.ndim != 2:
-        raise ValueError(f"inputs has shape {inputs.shape}; expected 2 dimensions (N, T)")
-    check_arrays(Wx=(params.Wx, "V H"), Wh=(params.Wh, "H H"), b=(params.b, "H"),
-                 Wy=(params.Wy, "H V"), by=(params.by, "V"), h0=(h0, f"{len(inputs)} H"))
-    check_labels("targets", targets, inputs.shape)
+    check_arrays(inputs=(inputs, "N T", "iu"), targets=(targets, "N T", "iu"),
+                 Wx=(params.Wx, "V H"), Wh=(params.Wh, "H H"), b=(params.b, "H"),
+                 Wy=(params.Wy, "H V"), by=(params.by, "V"), h0=(h0, "N H"))
     _check_ids("inputs", inputs, len(params.Wx))
     _check_ids("targets", targets, len(params.Wx))
     if backend == "numba":
@@ -189,8 +186,8 @@ def train(params: CharParams, ids: np.ndarray, steps: int, seq_length: int = 25,
     state is carried from one window to the next and reset to zero at the end of the text.
     """
     rnn = get_backend(backend)
-    check_labels("ids", ids, ids.shape if isinstance(ids, np.ndarray) else (0,))
-    if ids.ndim != 1 or len(ids) < seq_length + 1:
+    check_arrays(ids=(ids, "L", "iu"))
+    if len(ids) < seq_length + 1:
         raise ValueError(f"ids has shape {ids.shape}; expected (L,) with L > seq_length = "
                          f"{seq_length}")
     h = np.zeros((1, params.Wh.shape[0]), dtype=params.Wh.dtype)

@@ -138,39 +138,28 @@ def train_one(kind: str, T: int, seed: int, definition: str = "le",
     """
     torch = _torch()
     from rnnlab.remedies import clip_grad_norm
+    from rnnlab.training import torch_threads, train
 
     config = config or TrainConfig()
-    clip_fn = clip_fn or clip_grad_norm
     tolerance = adding.TOLERANCE * (4.0 if definition == "le" else 1.0)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
+    rng = np.random.default_rng([seed, T])
     start = time.perf_counter()
-    try:
+    with torch_threads(config.threads):
         model = make_model(kind, config.hidden_size, seed, config.forget_bias, init_fn)
-        params = list(model.parameters())
-        optimiser = torch.optim.Adam(params, lr=config.lr)
-        rng = np.random.default_rng([seed, T])
-        losses = np.full(config.steps, np.nan)
-        for step in range(config.steps):
+
+        def loss_of_step(_step: int):
             x, y = adding.adding_problem(config.batch_size, T, rng, definition)
-            loss = torch.mean((model(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2)
-            if not torch.isfinite(loss):
-                break
-            optimiser.zero_grad()
-            loss.backward()
-            if kind != "tanh RNN":
-                clipped = clip_fn([p.grad.numpy().copy() for p in params], config.clip)
-                with torch.no_grad():
-                    for p, g in zip(params, clipped):
-                        p.grad.copy_(torch.as_tensor(np.asarray(g)))
-            optimiser.step()
-            losses[step] = loss.item()
+            return torch.mean((model(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2)
+
+        clipped = kind != "tanh RNN"
+        losses = train(model, loss_of_step, config.steps, config.lr,
+                       clip=config.clip if clipped else None,
+                       clip_fn=(clip_fn or clip_grad_norm) if clipped else None,
+                       progress=False).losses
         x, y = adding.adding_problem(config.test_size, T, np.random.default_rng([10**6, T]),
                                      definition)
         with torch.no_grad():
             prediction = model(torch.from_numpy(x)).numpy()
-    finally:
-        torch.set_num_threads(previous)
     baseline = np.full_like(y, adding.baseline_prediction(definition))
     finite = bool(np.all(np.isfinite(prediction)))
     return {
@@ -276,14 +265,12 @@ def input_gradient_norms(kind: str, T: int = 100, N: int = 32, hidden_size: int 
     (Le et al.) of ``||d prediction / d x_{T-1-l}||``, computed by autograd.
     """
     torch = _torch()
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    from rnnlab.training import torch_threads
+
+    with torch_threads(1):
         model = make_model(kind, hidden_size, seed, forget_bias)
         x, _ = adding.adding_problem(N, T, np.random.default_rng(seed), "le")
         x = torch.from_numpy(x).requires_grad_(True)
         model(x).sum().backward()
         norms = x.grad.norm(dim=2).mean(dim=0).numpy()
-    finally:
-        torch.set_num_threads(previous)
     return norms[::-1].copy()

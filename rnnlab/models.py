@@ -17,8 +17,9 @@ type                   input                  output (logits)                 ou
 Each model's ``forward`` calls a plain function of the same type (``one_to_one_forward``,
 ..., ``synced_many_to_many_forward``) that takes the layers as arguments; those functions
 are the reference for the unit's exercises. Padded batches carry ``lengths (N,)``, the
-number of valid steps of each sequence; :func:`sequence_mask` turns them into a mask and
-:func:`masked_sequence_loss` averages the loss over the valid steps only.
+number of valid steps of each sequence; :mod:`rnnlab.masking` turns them into a mask and
+averages the loss and the accuracy over the valid steps only, and
+:func:`rnnlab.training.train` trains the models.
 
 The recurrent layer is ``torch.nn.RNN`` (tanh) or ``torch.nn.GRU`` (``cell="rnn"`` or
 ``"gru"``): both return ``(outputs, h_n)`` with a tensor ``h_n``.
@@ -26,11 +27,12 @@ The recurrent layer is ``torch.nn.RNN`` (tanh) or ``torch.nn.GRU`` (``cell="rnn"
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnnlab.masking import sequence_mask
+from rnnlab.validation import check_tensors
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU}
 
@@ -41,56 +43,20 @@ __all__ = [
     "OneToMany",
     "OneToOne",
     "SyncedManyToMany",
-    "accuracy",
     "encoder_decoder_forward",
-    "fit",
     "make_rnn",
     "many_to_one_forward",
-    "masked_sequence_loss",
     "one_to_many_forward",
     "one_to_one_forward",
-    "sequence_mask",
     "synced_many_to_many_forward",
     "to_numpy",
 ]
 
 
-# --------------------------------------------------------------------------- checks
-def _check_tensor(name: str, value: object, dims: str, kind: str = "f",
-                  sizes: dict[str, int] | None = None) -> dict[str, int]:
-    """Check a tensor's type, number of dimensions, dtype kind and named sizes.
-
-    ``dims`` names the axes, e.g. ``"N T D"``; a letter already in ``sizes`` must match.
-    ``kind`` is ``"f"`` (floating point), ``"i"`` (integer) or ``"b"`` (bool).
-    Returns ``sizes`` updated with this tensor's axes.
-    """
-    sizes = {} if sizes is None else sizes
-    letters = dims.split()
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape ({', '.join(letters)}); "
-                        f"got {type(value).__name__}")
-    ok = {"f": value.is_floating_point(), "b": value.dtype == torch.bool,
-          "i": not value.is_floating_point() and not value.is_complex()
-          and value.dtype != torch.bool}[kind]
-    if not ok:
-        want = {"f": "a floating-point dtype", "i": "an integer dtype", "b": "torch.bool"}[kind]
-        raise TypeError(f"{name} has dtype {value.dtype}; expected {want}")
-    if value.dim() != len(letters):
-        raise ValueError(f"{name} has shape {tuple(value.shape)}; expected {len(letters)} "
-                         f"dimensions ({', '.join(letters)})")
-    for letter, size in zip(letters, value.shape):
-        expected = sizes.setdefault(letter, int(size))
-        if size != expected:
-            want = tuple(sizes.get(c, int(s)) for c, s in zip(letters, value.shape))
-            raise ValueError(f"{name} has shape {tuple(value.shape)}; expected "
-                             f"({', '.join(letters)}) = {want} ({letter} = {expected})")
-    return sizes
-
-
-def _check_lengths(lengths: object, N: int, T: int) -> None:
-    _check_tensor("lengths", lengths, "N", "i", {"N": N})
+def _check_lengths(name: str, lengths: torch.Tensor, T: int) -> None:
+    """Every entry of the (already shape-checked) ``lengths`` lies in ``1..T``."""
     if len(lengths) and (int(lengths.min()) < 1 or int(lengths.max()) > T):
-        raise ValueError(f"lengths must lie in 1..T = 1..{T}; got min {int(lengths.min())}, "
+        raise ValueError(f"{name} must lie in 1..T = 1..{T}; got min {int(lengths.min())}, "
                          f"max {int(lengths.max())}")
 
 
@@ -125,24 +91,6 @@ def make_rnn(input_size: int, hidden_size: int, cell: str = "gru",
     return CELLS[cell](input_size, hidden_size, batch_first=True, bidirectional=bidirectional)
 
 
-def sequence_mask(lengths: torch.Tensor, steps: int) -> torch.Tensor:
-    """Which steps of a padded batch are real: ``mask[n, t] = t < lengths[n]``.
-
-    Parameters
-    ----------
-    lengths : torch.Tensor, shape (N,), integer
-        Valid steps of each sequence.
-    steps : int
-        ``T``, the padded length.
-
-    Returns
-    -------
-    mask : torch.Tensor, shape (N, T), bool
-    """
-    _check_tensor("lengths", lengths, "N", "i")
-    return torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]
-
-
 # --------------------------------------------------------------------------- the five forwards
 def one_to_one_forward(layer: nn.Linear, head: nn.Linear, x: torch.Tensor) -> torch.Tensor:
     """One input, one output: a plain feedforward network.
@@ -162,7 +110,7 @@ def one_to_one_forward(layer: nn.Linear, head: nn.Linear, x: torch.Tensor) -> to
     ``logits = tanh(x W1^T + b1) W2^T + b2``: an RNN run for a single step from a zero
     state (``Wh`` never used).
     """
-    _check_tensor("x", x, "N D")
+    check_tensors(x=(x, "N D"))
     return head(torch.tanh(layer(x)))
 
 
@@ -189,7 +137,7 @@ def one_to_many_forward(rnn: nn.Module, head: nn.Linear, x: torch.Tensor,
     ``t = 0..T-1``: the input is the same at every step, so everything that changes
     along the sequence comes from the state.
     """
-    _check_tensor("x", x, "N D")
+    check_tensors(x=(x, "N D"))
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer; got {steps!r}")
     hs, _ = rnn(x.unsqueeze(1).expand(-1, steps, -1))
@@ -214,8 +162,8 @@ def many_to_one_forward(rnn: nn.Module, head: nn.Linear, x: torch.Tensor,
         ``head(h[n, lengths[n] - 1])``: the same as running sequence ``n`` alone, without
         its padding (the state at ``T - 1`` has read the padding too).
     """
-    sizes = _check_tensor("x", x, "N T D")
-    _check_lengths(lengths, sizes["N"], sizes["T"])
+    sizes = check_tensors(x=(x, "N T D"), lengths=(lengths, "N", "iu"))
+    _check_lengths("lengths", lengths, sizes["T"])
     hs, _ = rnn(x)
     last = hs[torch.arange(sizes["N"]), lengths.long() - 1]
     return head(last)
@@ -249,9 +197,9 @@ def encoder_decoder_forward(encoder: nn.Module, embed: nn.Embedding, decoder: nn
     state, shape (N, H)) is the decoder's initial state; the decoder then reads
     ``embed(tgt_in)``. ``logits[:, t]`` predicts target token ``t``.
     """
-    sizes = _check_tensor("src", src, "N S D")
-    _check_lengths(src_lengths, sizes["N"], sizes["S"])
-    _check_tensor("tgt_in", tgt_in, "N T", "i", sizes)
+    sizes = check_tensors(src=(src, "N S D"), src_lengths=(src_lengths, "N", "iu"),
+                          tgt_in=(tgt_in, "N T", "iu"))
+    _check_lengths("src_lengths", src_lengths, sizes["S"])
     hs, _ = encoder(src)
     context = hs[torch.arange(sizes["N"]), src_lengths.long() - 1]
     outputs, _ = decoder(embed(tgt_in), context.unsqueeze(0).contiguous())
@@ -282,45 +230,14 @@ def synced_many_to_many_forward(rnn: nn.Module, head: nn.Linear, x: torch.Tensor
     and unpacked with ``pad_packed_sequence(total_length=T)``. Then every sequence's
     logits equal those of the sequence run alone.
     """
-    sizes = _check_tensor("x", x, "N T D")
-    _check_lengths(lengths, sizes["N"], sizes["T"])
+    sizes = check_tensors(x=(x, "N T D"), lengths=(lengths, "N", "iu"))
+    _check_lengths("lengths", lengths, sizes["T"])
     packed = pack_padded_sequence(x, lengths.long().cpu(), batch_first=True,
                                   enforce_sorted=False)
     out, _ = rnn(packed)
     hs, _ = pad_packed_sequence(out, batch_first=True, total_length=sizes["T"])
     mask = sequence_mask(lengths, sizes["T"])
     return head(hs) * mask.unsqueeze(-1).to(hs.dtype)
-
-
-def masked_sequence_loss(logits: torch.Tensor, targets: torch.Tensor,
-                         mask: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over the steps that carry loss.
-
-    Parameters
-    ----------
-    logits : torch.Tensor, shape (N, T, V)
-    targets : torch.Tensor, shape (N, T), integer
-        Class indices in 0..V-1 where ``mask`` is True; anything (e.g. -1) elsewhere.
-    mask : torch.Tensor, shape (N, T), bool, at least one True
-
-    Returns
-    -------
-    loss : torch.Tensor, shape ()
-
-    Notes
-    -----
-    ``loss = sum_{n,t} mask[n,t] * (-log softmax(logits[n,t])[targets[n,t]]) / sum mask``.
-    Padded steps contribute neither to the loss nor to its gradient.
-    """
-    sizes = _check_tensor("logits", logits, "N T V")
-    _check_tensor("targets", targets, "N T", "i", sizes)
-    _check_tensor("mask", mask, "N T", "b", sizes)
-    if not bool(mask.any()):
-        raise ValueError("mask has no True entry: no step carries loss")
-    safe = torch.where(mask, targets.long(), torch.zeros_like(targets, dtype=torch.long))
-    nll = -torch.log_softmax(logits, dim=-1).gather(-1, safe.unsqueeze(-1)).squeeze(-1)
-    nll = torch.where(mask, nll, torch.zeros_like(nll))
-    return nll.sum() / mask.sum()
 
 
 # --------------------------------------------------------------------------- modules
@@ -429,8 +346,8 @@ class EncoderDecoder(nn.Module):
         ----------
         src : (N, S, D); src_lengths : (N,); start : the start token; steps : ``T``.
         """
-        sizes = _check_tensor("src", src, "N S D")
-        _check_lengths(src_lengths, sizes["N"], sizes["S"])
+        sizes = check_tensors(src=(src, "N S D"), src_lengths=(src_lengths, "N", "iu"))
+        _check_lengths("src_lengths", src_lengths, sizes["S"])
         hs, _ = self.encoder(src)
         h = hs[torch.arange(sizes["N"]), src_lengths.long() - 1].unsqueeze(0).contiguous()
         token = torch.full((sizes["N"], 1), start, dtype=torch.long, device=src.device)
@@ -467,48 +384,3 @@ class SyncedManyToMany(_RNNWithHead):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """``x (N, T, D)``, ``lengths (N,) -> logits (N, T, V)``."""
         return synced_many_to_many_forward(self.rnn, self.head, x, lengths)
-
-
-# --------------------------------------------------------------------------- training
-def fit(model: nn.Module, loss_fn: Callable[[nn.Module, object], torch.Tensor],
-        make_batch: Callable[[int], object], steps: int, lr: float = 1e-2,
-        clip: float = 1.0, desc: str = "training", progress: bool = True) -> list[float]:
-    """Train ``model`` with Adam on fresh batches; return the loss of every step.
-
-    Parameters
-    ----------
-    model : the module to train (in place).
-    loss_fn : ``loss_fn(model, batch) -> scalar tensor``.
-    make_batch : ``make_batch(step) -> batch``, e.g. a generator from :mod:`rnnlab.data.toy`.
-    steps : number of updates (use :func:`rnnlab.steps` for fast mode).
-    lr : Adam's learning rate.
-    clip : gradients are clipped to this global norm (``None`` to skip).
-    desc, progress : the tqdm progress bar's label; ``progress=False`` hides it.
-    """
-    from tqdm.auto import tqdm
-
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    model.train()
-    for step in tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5):
-        loss = loss_fn(model, make_batch(step))
-        optimiser.zero_grad()
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimiser.step()
-        losses.append(loss.item())
-    model.eval()
-    return losses
-
-
-def accuracy(logits: torch.Tensor, targets: torch.Tensor,
-             mask: torch.Tensor | None = None) -> float:
-    """Fraction of correct argmax predictions, over ``mask``'s True entries if given.
-
-    ``logits (..., V)``, ``targets (...)``, ``mask (...)`` bool.
-    """
-    correct = logits.argmax(-1) == targets
-    if mask is not None:
-        correct = correct[mask]
-    return float(correct.float().mean())

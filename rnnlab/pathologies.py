@@ -22,6 +22,7 @@ activation  f'(a) from h      gamma
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
 
@@ -61,12 +62,13 @@ def derivative_from_output(h: np.ndarray, activation: str = "tanh") -> np.ndarra
     return np.ones_like(h)
 
 
-def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
-                activation: str = "tanh") -> np.ndarray:
+def hidden_states(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
+                  b: np.ndarray, activation: str = "tanh") -> np.ndarray:
     """All states ``hs (N, T, H)`` of ``h_t = f(x_t Wx + h_{t-1} Wh + b)`` for any activation.
 
     Shapes as in :func:`rnnlab.rnn_forward`: ``x (N, T, D)``, ``h0 (N, H)``, ``Wx (D, H)``,
-    ``Wh (H, H)``, ``b (H,)``.
+    ``Wh (H, H)``, ``b (H,)``. Unlike :func:`rnnlab.rnn_forward` (tanh only), it returns
+    the states alone, without a cache for the backward pass.
     """
     sizes = check_arrays(x=(x, "N T D"), h0=(h0, "N H"), Wx=(Wx, "D H"), Wh=(Wh, "H H"),
                          b=(b, "H"))
@@ -146,7 +148,7 @@ def gradient_norms(scale: float, activation: str = "tanh", T: int = 60, H: int =
     rng = np.random.default_rng(seed)
     Wh = orthogonal(H, rng, gain=scale)
     drive = input_std * rng.standard_normal((N, T, H))
-    hs = rnn_forward(drive, np.zeros((N, H)), np.eye(H), Wh, np.zeros(H), activation)
+    hs = hidden_states(drive, np.zeros((N, H)), np.eye(H), Wh, np.zeros(H), activation)
     norms = jacobian_product_norms(hs, Wh, activation)
     lags = np.arange(T)
     sigma_max = float(np.linalg.norm(Wh, 2))
@@ -204,29 +206,23 @@ def overflow_run(steps: int = 10, lr: float = 0.01, scale: float = 1.0, T: int =
     import torch
 
     from rnnlab.data.adding import adding_problem
+    from rnnlab.training import train
 
     torch.manual_seed(seed)
     rnn = torch.nn.RNN(2, H, nonlinearity="relu", batch_first=True)
     head = torch.nn.Linear(H, 1)
     with torch.no_grad():
         rnn.weight_hh_l0.copy_(scale * torch.eye(H))
-    params = [*rnn.parameters(), *head.parameters()]
-    optimiser = torch.optim.SGD(params, lr=lr)
     rng = np.random.default_rng(seed)
-    losses, grad_norms = np.full(steps, np.nan), np.full(steps, np.nan)
-    for step in range(steps):
+
+    def loss_of_step(_step: int):
         x, y = adding_problem(32, T, rng, "le")
         out, _ = rnn(torch.from_numpy(x))
-        loss = torch.mean((head(out[:, -1])[:, 0] - torch.from_numpy(y)) ** 2)
-        losses[step] = loss.item()
-        if not np.isfinite(losses[step]):
-            break
-        optimiser.zero_grad()
-        loss.backward()
-        norm = torch.nn.utils.clip_grad_norm_(params, max_norm if max_norm else float("inf"))
-        grad_norms[step] = float(norm)
-        optimiser.step()
-    return {"losses": losses, "grad_norms": grad_norms}
+        return torch.mean((head(out[:, -1])[:, 0] - torch.from_numpy(y)) ** 2)
+
+    history = train(torch.nn.ModuleList([rnn, head]), loss_of_step, steps, lr,
+                    optimizer="sgd", clip=max_norm or math.inf, progress=False)
+    return {"losses": history.losses, "grad_norms": history.grad_norms}
 
 
 def interactive_gradient_norms(scale: float = 1.0, activation: str = "tanh", T: int = 60,

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnnlab.validation import check_arrays, check_labels
+from rnnlab.validation import check_arrays
 
 
 class StepCache(NamedTuple):
@@ -266,12 +266,10 @@ def temporal_softmax_loss(scores: np.ndarray, y: np.ndarray,
     ``loss = -(1/N) sum_{n,t} mask[n,t] * log softmax(scores[n,t])[y[n,t]]`` and
     ``dscores = mask * (softmax(scores) - onehot(y)) / N``.
     """
-    sizes = check_arrays(scores=(scores, "N T V"))
-    n, t, v = sizes["N"], sizes["T"], sizes["V"]
-    check_labels("y", y, (n, t))
-    if mask is None:
-        mask = np.ones((n, t), dtype=bool)
-    check_labels("mask", mask, (n, t), kind="b")
+    if mask is None and isinstance(scores, np.ndarray):
+        mask = np.ones(scores.shape[:2], dtype=bool)
+    sizes = check_arrays(scores=(scores, "N T V"), y=(y, "N T", "iu"), mask=(mask, "N T", "b"))
+    n, v = sizes["N"], sizes["V"]
     if y.size and (y.min() < 0 or y.max() >= v):
         raise ValueError(f"y holds labels in [{y.min()}, {y.max()}]; expected [0, {v})")
     shifted = scores - scores.max(axis=-1, keepdims=True)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from rnnlab.training import train
 from rnnlab.validation import check_arrays
 
 
@@ -57,26 +58,25 @@ def make_mlp(n_in: int, n_out: int, hidden: int = 32, seed: int = 0) -> torch.nn
 
 
 def _check_classification(features: np.ndarray, labels: np.ndarray) -> None:
-    check_arrays(features=(features, "N F"))
-    if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu":
-        raise TypeError("labels must be an integer numpy array")
-    if labels.shape != features.shape[:1]:
-        raise ValueError(f"labels has shape {labels.shape}; expected ({features.shape[0]},)")
+    check_arrays(features=(features, "N F"), labels=(labels, "N", "iu"))
 
 
 def train_window_mlp(features: np.ndarray, labels: np.ndarray, n_classes: int = 2,
                      hidden: int = 32, steps: int = 300, lr: float = 0.01,
-                     seed: int = 0) -> torch.nn.Module:
+                     seed: int = 0, progress: bool = False) -> torch.nn.Module:
     """Train :func:`make_mlp` on ``(features, labels)`` with full-batch Adam.
 
-    Adam is written out here (betas 0.9 and 0.999, eps 1e-8, as ``torch.optim.Adam``):
-    the first use of ``torch.optim`` imports the torch compiler, which takes seconds.
+    The loop is :func:`rnnlab.training.train` on one thread: the matrices are tiny, and
+    one thread is many times faster than several that wait for each other on a busy
+    machine.
 
     Parameters
     ----------
     features : (N, F) float inputs (for example one row of :func:`window_features`).
     labels : (N,) integer classes in ``[0, n_classes)``.
     steps, lr : Adam iterations and learning rate; cross-entropy loss.
+    progress : show a progress bar (off: :func:`window_accuracy_by_width` shows one over
+        the widths).
 
     Returns
     -------
@@ -84,27 +84,10 @@ def train_window_mlp(features: np.ndarray, labels: np.ndarray, n_classes: int = 
     """
     _check_classification(features, labels)
     model = make_mlp(features.shape[1], n_classes, hidden, seed)
-    params = list(model.parameters())
-    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
     inputs = torch.from_numpy(features.astype(np.float64))
     targets = torch.from_numpy(labels.astype(np.int64))
-    # The matrices are tiny: one thread is many times faster than several that wait for
-    # each other on a busy machine. The caller's setting is restored afterwards.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        for step in range(1, steps + 1):
-            loss = torch.nn.functional.cross_entropy(model(inputs), targets)
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():  # Adam (Kingma and Ba), written out: torch.optim's first
-                for p, g, (m, v) in zip(params, grads, moments):  # use costs seconds
-                    m.mul_(0.9).add_(g, alpha=0.1)
-                    v.mul_(0.999).addcmul_(g, g, value=0.001)
-                    step_size = lr * (1 - 0.999**step) ** 0.5 / (1 - 0.9**step)
-                    p.addcdiv_(m, v.sqrt().add_(1e-8 * (1 - 0.999**step) ** 0.5),
-                               value=-step_size)
-    finally:
-        torch.set_num_threads(threads)
+    train(model, lambda _step: torch.nn.functional.cross_entropy(model(inputs), targets),
+          steps, lr, threads=1, desc="window-MLP", progress=progress)
     return model
 
 

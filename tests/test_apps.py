@@ -12,14 +12,13 @@ from rnnlab.data import audio as speech_data
 from rnnlab.data import corpus
 from rnnlab.data import images as image_data
 from rnnlab.data import reviews as review_data
+from rnnlab.training import torch_threads
 
 
 @pytest.fixture(autouse=True)
 def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 # --- shared pieces ---

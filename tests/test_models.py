@@ -6,8 +6,9 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from rnnlab import models
+from rnnlab import masking, models
 from rnnlab.gradcheck import check_gradients
+from rnnlab.training import torch_threads, train
 
 F64 = torch.float64
 
@@ -15,10 +16,8 @@ F64 = torch.float64
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
     """Tiny models run fastest on one thread, and leave the shared machine's other core free."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        yield
 
 
 def layers(kind, D, H, seed, bidirectional=False):
@@ -139,14 +138,14 @@ def test_unidirectional_tagger_is_causal():
 
 
 def test_sequence_mask():
-    mask = models.sequence_mask(torch.tensor([3, 1, 4]), 4)
+    mask = masking.sequence_mask(torch.tensor([3, 1, 4]), 4)
     assert mask.tolist() == [[True, True, True, False], [True, False, False, False],
                              [True, True, True, True]]
 
 
 def test_masked_loss_known_values_and_cross_entropy():
     logits = torch.tensor([[[0.0, np.log(3.0)], [1e4, -1e4]]], dtype=F64, requires_grad=True)
-    loss = models.masked_sequence_loss(logits, torch.tensor([[1, -1]]),
+    loss = masking.masked_sequence_loss(logits, torch.tensor([[1, -1]]),
                                        torch.tensor([[True, False]]))
     loss.backward()
     assert loss.item() == pytest.approx(-np.log(0.75), abs=1e-14)
@@ -154,22 +153,22 @@ def test_masked_loss_known_values_and_cross_entropy():
                                                          dtype=F64))
     g = np.random.default_rng(3)
     logits = torch.from_numpy(g.standard_normal((4, 5, 3)))
-    mask = models.sequence_mask(torch.tensor([5, 2, 1, 3]), 5)
+    mask = masking.sequence_mask(torch.tensor([5, 2, 1, 3]), 5)
     targets = torch.where(mask, torch.from_numpy(g.integers(0, 3, (4, 5))), -1)
     expected = nn.functional.cross_entropy(logits.reshape(-1, 3), targets.reshape(-1),
                                            ignore_index=-1)
-    torch.testing.assert_close(models.masked_sequence_loss(logits, targets, mask), expected)
+    torch.testing.assert_close(masking.masked_sequence_loss(logits, targets, mask), expected)
 
 
 def test_masked_loss_gradient_matches_finite_differences():
     g = np.random.default_rng(4)
     logits = g.standard_normal((3, 4, 5))
-    mask = models.sequence_mask(torch.tensor([4, 1, 2]), 4)
+    mask = masking.sequence_mask(torch.tensor([4, 1, 2]), 4)
     targets = torch.where(mask, torch.from_numpy(g.integers(0, 5, (3, 4))), -1)
     probe = torch.tensor(logits, requires_grad=True)
-    models.masked_sequence_loss(probe, targets, mask).backward()
+    masking.masked_sequence_loss(probe, targets, mask).backward()
     table = check_gradients(
-        lambda logits: models.masked_sequence_loss(torch.from_numpy(logits), targets,
+        lambda logits: masking.masked_sequence_loss(torch.from_numpy(logits), targets,
                                                    mask).item(),
         {"logits": logits}, {"logits": probe.grad.numpy()}, tol=1e-6, eps=1e-6)
     assert table.passed, str(table)
@@ -184,7 +183,7 @@ def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="lengths must lie in"):
         model(torch.zeros(2, 5, 3), torch.tensor([0, 6]))
     with pytest.raises(TypeError, match="mask has dtype"):
-        models.masked_sequence_loss(torch.zeros(1, 2, 3), torch.zeros(1, 2, dtype=torch.long),
+        masking.masked_sequence_loss(torch.zeros(1, 2, 3), torch.zeros(1, 2, dtype=torch.long),
                                     torch.ones(1, 2))
     with pytest.raises(ValueError, match="cell is"):
         models.make_rnn(2, 3, "lstm")
@@ -192,15 +191,19 @@ def test_bad_inputs_name_the_argument():
         models.to_numpy("logits", np.zeros(3))
 
 
-def test_fit_lowers_the_loss_quickly():
+def test_training_a_model_lowers_the_loss_quickly():
     from rnnlab.data import toy
 
     rng = np.random.default_rng(0)
     torch.manual_seed(0)
     model = models.ManyToOne(3, 16, 3)
-    losses = models.fit(model, lambda m, b: nn.functional.cross_entropy(m(b.x, b.lengths), b.y),
-                        lambda step: toy.majority(32, rng), steps=60, progress=False)
+
+    def loss_of_step(_step):
+        batch = toy.majority(32, rng)
+        return nn.functional.cross_entropy(model(batch.x, batch.lengths), batch.y)
+
+    losses = train(model, loss_of_step, 60, clip=1.0, progress=False).losses
     assert len(losses) == 60 and np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
     test = toy.majority(500, np.random.default_rng(1))
     with torch.no_grad():
-        assert models.accuracy(model(test.x, test.lengths), test.y) > 0.5  # chance is 1/3
+        assert masking.accuracy(model(test.x, test.lengths), test.y) > 0.5  # chance is 1/3

@@ -16,7 +16,7 @@ def problem(N, T, H, seed, activation="tanh"):
     rng = np.random.default_rng(seed)
     x, h0 = rng.standard_normal((N, T, 2)), rng.standard_normal((N, H))
     Wx, Wh, b = rng.standard_normal((2, H)), 0.7 * rng.standard_normal((H, H)), rng.standard_normal(H)
-    hs = pathologies.rnn_forward(x, h0, Wx, Wh, b, activation)
+    hs = pathologies.hidden_states(x, h0, Wx, Wh, b, activation)
     return x, h0, Wx, Wh, b, hs
 
 
@@ -35,7 +35,7 @@ def test_forward_matches_torch_and_reference(activation):
 @pytest.mark.parametrize("N, H", [(1, 1), (3, 4), (2, 6)])
 def test_step_jacobian_matches_autograd(activation, N, H):
     x, h0, Wx, Wh, b, _ = problem(N, 1, H, N * 10 + H, activation)
-    h_next = pathologies.rnn_forward(x, h0, Wx, Wh, b, activation)[:, 0]
+    h_next = pathologies.hidden_states(x, h0, Wx, Wh, b, activation)[:, 0]
     J = pathologies.step_jacobian(h_next, Wh, activation)
     for n in range(N):
         expected = torch.autograd.functional.jacobian(

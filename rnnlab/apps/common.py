@@ -1,4 +1,4 @@
-"""Pieces the four applications share: vocabularies, padding, edit distance, training.
+"""Pieces the four applications share: vocabularies, padding, edit distance, batches.
 
 Also :class:`TableModel`, a decoder whose every output is written down in advance; the
 tests of unit 07 use it to give a decoding loop inputs whose answer is known by hand.
@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 
@@ -112,38 +111,6 @@ def extend_until_eos(out: list[list[int]], done: list[bool], tokens: Sequence[in
             else:
                 out[n].append(token)
     return all(done)
-
-
-def train_steps(loss_of_step: Callable[[int], torch.Tensor], model: nn.Module, n_steps: int,
-                desc: str, lr: float, clip: float | None = 1.0, one_cycle: bool = True,
-                smooth: int = 20) -> list[float]:
-    """Minimise ``loss_of_step(i)`` for ``i < n_steps`` with Adam; return the losses.
-
-    Each step: gradients of the loss, norm clipping to ``clip`` (None: no clipping), an
-    Adam step, and, with ``one_cycle``, a one-cycle learning-rate schedule peaking at
-    ``lr``. A tqdm bar shows a running mean of the last ``smooth`` losses. The model is
-    in training mode while it runs and in evaluation mode afterwards.
-    """
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=n_steps,
-                                                     pct_start=0.1) if one_cycle else None)
-    losses: list[float] = []
-    model.train()
-    bar = tqdm(range(n_steps), desc=desc, mininterval=0.5)
-    for i in bar:
-        loss = loss_of_step(i)
-        optimizer.zero_grad()
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        losses.append(loss.item())
-        if i % 25 == 0 or i == n_steps - 1:
-            bar.set_postfix(loss=f"{np.mean(losses[-smooth:]):.3f}")
-    model.eval()
-    return losses
 
 
 def batches(n: int, batch_size: int, rng: np.random.Generator) -> Callable[[], np.ndarray]:

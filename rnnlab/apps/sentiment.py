@@ -12,8 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlab.apps.common import Vocab, batches, pad_sequences, train_steps
+from rnnlab.apps.common import Vocab, batches, pad_sequences
 from rnnlab.data.reviews import KINDS, tokenize
+from rnnlab.training import train
 
 
 class BagOfWords(nn.Module):
@@ -66,7 +67,7 @@ def encode_reviews(texts: Sequence[str], vocab: Vocab) -> torch.Tensor:
 
 def train_classifier(model: nn.Module, texts: Sequence[str], labels: np.ndarray,
                      vocab: Vocab, steps: int, batch_size: int = 64, lr: float = 1e-2,
-                     seed: int = 0, desc: str = "sentiment") -> list[float]:
+                     seed: int = 0, desc: str = "sentiment") -> np.ndarray:
     """Train with binary cross-entropy and Adam; return the loss per step."""
     ids = encode_reviews(texts, vocab)
     y = torch.as_tensor(labels, dtype=torch.float32)
@@ -79,7 +80,7 @@ def train_classifier(model: nn.Module, texts: Sequence[str], labels: np.ndarray,
         batch = batch[:, : max(int((batch != 0).sum(1).max()), 1)]
         return loss_fn(model(batch), y[idx])
 
-    return train_steps(step, model, steps, desc, lr, one_cycle=False)
+    return train(model, step, steps, lr, clip=1.0, desc=desc).losses
 
 
 @torch.no_grad()

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlab.apps.common import batches, train_steps
+from rnnlab.apps.common import batches
+from rnnlab.training import train
 
 BLANK = 0
 
@@ -46,7 +47,7 @@ class SpeechRecognizer(nn.Module):
 
 def train_recognizer(model: SpeechRecognizer, x: np.ndarray, lengths: np.ndarray,
                      digits: Sequence[Sequence[int]], steps: int, batch_size: int = 32,
-                     lr: float = 1e-2, seed: int = 0) -> list[float]:
+                     lr: float = 1e-2, seed: int = 0) -> np.ndarray:
     """Train with ``torch.nn.CTCLoss`` (mean over the batch of the loss per target digit).
 
     Parameters
@@ -66,7 +67,8 @@ def train_recognizer(model: SpeechRecognizer, x: np.ndarray, lengths: np.ndarray
         log_probs = model(xb, lb)
         return ctc(log_probs.transpose(0, 1), targets, lb, target_lengths)
 
-    return train_steps(step, model, steps, "speech (CTC)", lr)
+    return train(model, step, steps, lr, clip=1.0, schedule="one-cycle",
+                 desc="speech (CTC)").losses
 
 
 def ctc_greedy_decode(log_probs: torch.Tensor | np.ndarray, blank: int = BLANK,

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlab.apps.common import batches, extend_until_eos, pad_sequences, train_steps
+from rnnlab.apps.common import batches, extend_until_eos, pad_sequences
 from rnnlab.data.images import TAGS
+from rnnlab.training import train
 
 BOS, EOS, FIRST_TAG = 1, 2, 3
 N_TOKENS = FIRST_TAG + len(TAGS)
@@ -81,7 +82,7 @@ class Tagger(nn.Module):
 
 def train_tagger(model: Tagger, images: np.ndarray, tags: Sequence[Sequence[str]],
                  steps: int, batch_size: int = 64, lr: float = 1e-2,
-                 seed: int = 0) -> list[float]:
+                 seed: int = 0) -> np.ndarray:
     """Teacher forcing on the tag sequences (``<bos>`` tags, then tags ``<eos>``), Adam."""
     ids = [tag_ids(t) for t in tags]
     tgt_in = pad_sequences([[BOS, *s] for s in ids])
@@ -95,7 +96,7 @@ def train_tagger(model: Tagger, images: np.ndarray, tags: Sequence[Sequence[str]
         scores = model(x[idx], tgt_in[idx])
         return loss_fn(scores.reshape(-1, N_TOKENS), tgt_out[idx].reshape(-1))
 
-    return train_steps(step, model, steps, "tagging", lr, clip=None)
+    return train(model, step, steps, lr, schedule="one-cycle", desc="tagging").losses
 
 
 @torch.no_grad()

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnlab.apps.common import Vocab, batches, extend_until_eos, pad_sequences, train_steps
+from rnnlab.apps.common import Vocab, batches, extend_until_eos, pad_sequences
+from rnnlab.training import train
 
 
 class Translator(nn.Module):
@@ -78,7 +79,7 @@ def make_batch(pairs: Sequence, src_vocab: Vocab,
 
 def train_translator(model: Translator, pairs: Sequence, src_vocab: Vocab, tgt_vocab: Vocab,
                      steps: int, batch_size: int = 64, lr: float = 1e-2,
-                     seed: int = 0) -> list[float]:
+                     seed: int = 0) -> np.ndarray:
     """Train with teacher forcing and Adam; return the loss (cross-entropy per word) per step."""
     next_batch = batches(len(pairs), min(batch_size, len(pairs)), np.random.default_rng(seed))
     loss_fn = nn.CrossEntropyLoss(ignore_index=0)
@@ -89,7 +90,7 @@ def train_translator(model: Translator, pairs: Sequence, src_vocab: Vocab, tgt_v
         scores = model(src, tgt_in)
         return loss_fn(scores.reshape(-1, scores.shape[-1]), tgt_out.reshape(-1))
 
-    return train_steps(step, model, steps, "translation", lr)
+    return train(model, step, steps, lr, clip=1.0, schedule="one-cycle", desc="translation").losses
 
 
 @torch.no_grad()
