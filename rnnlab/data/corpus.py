@@ -138,9 +138,29 @@ def generate_pair(rng: np.random.Generator, negation_p: float = 0.3,
     return Pair(subject_en + verb_en + object_en, subject_fr + verb_fr + object_fr)
 
 
-def make_corpus(n_train: int, n_test: int, rng: np.random.Generator) -> tuple[list[Pair],
-                                                                               list[Pair]]:
+def compound_pair(rng: np.random.Generator, max_clauses: int) -> Pair:
+    """1 to ``max_clauses`` pairs of :func:`generate_pair` (as likely each) joined by
+    ``and`` / ``et``: ``the cat sees a dog and she likes my book``.
+
+    Each clause is translated on its own, so a long sentence is no harder word by word
+    than a short one; it only has more words to carry.
+    """
+    if not isinstance(max_clauses, int) or max_clauses < 1:
+        raise ValueError(f"max_clauses must be a positive integer; got {max_clauses!r}")
+    clauses = [generate_pair(rng) for _ in range(int(rng.integers(1, max_clauses + 1)))]
+    english, french = list(clauses[0].english), list(clauses[0].french)
+    for clause in clauses[1:]:
+        english += ["and", *clause.english]
+        french += ["et", *clause.french]
+    return Pair(english, french)
+
+
+def make_corpus(n_train: int, n_test: int, rng: np.random.Generator,
+                max_clauses: int = 1) -> tuple[list[Pair], list[Pair]]:
     """Distinct training and held-out pairs: no test sentence occurs in the training set.
+
+    ``max_clauses > 1`` joins up to that many sentences into one (:func:`compound_pair`);
+    the default, 1, gives the simple sentences of unit 07.
 
     Returns
     -------
@@ -151,7 +171,7 @@ def make_corpus(n_train: int, n_test: int, rng: np.random.Generator) -> tuple[li
     seen: set[tuple[str, ...]] = set()
     pairs: list[Pair] = []
     while len(pairs) < n_train + n_test:
-        pair = generate_pair(rng)
+        pair = generate_pair(rng) if max_clauses == 1 else compound_pair(rng, max_clauses)
         key = tuple(pair.english)
         if key not in seen:
             seen.add(key)
