@@ -28,8 +28,7 @@ from torch import nn
 
 from rnnlab.apps import translation
 from rnnlab.apps.common import Vocab, pad_sequences
-from rnnlab.models import _check_tensor
-from rnnlab.validation import check_arrays, check_labels
+from rnnlab.validation import check_arrays, check_tensors
 
 __all__ = [
     "AttentionDecoder",
@@ -74,8 +73,7 @@ def attention_weights(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ``M_n = max_{r: m[n, r]} e[n, r]``: the shift changes nothing mathematically and
     keeps every exponent at most 0, so large scores cannot overflow.
     """
-    check_arrays(scores=(scores, "N S"))
-    check_labels("mask", mask, scores.shape, kind="b")
+    check_arrays(scores=(scores, "N S"), mask=(mask, "N S", "b"))
     if not np.isfinite(scores[mask]).all():
         raise ValueError("scores must be finite at the real positions (where mask is True)")
     real = np.where(mask, scores, -np.inf)
@@ -214,10 +212,8 @@ def attention_decoder_forward(decoder: AttentionDecoder, enc_states: torch.Tenso
     """
     if not isinstance(decoder, AttentionDecoder):
         raise TypeError(f"decoder must be an AttentionDecoder; got {type(decoder).__name__}")
-    sizes = _check_tensor("enc_states", enc_states, "N S H")
-    _check_tensor("src_mask", src_mask, "N S", "b", sizes)
-    _check_tensor("h0", h0, "N H", "f", sizes)
-    _check_tensor("tgt_in", tgt_in, "N T", "i", sizes)
+    check_tensors(enc_states=(enc_states, "N S H"), src_mask=(src_mask, "N S", "b"),
+                  h0=(h0, "N H"), tgt_in=(tgt_in, "N T", "iu"))
     keys = decoder.key(enc_states)  # (N, S, A): once per sentence, not once per step
     embedded = decoder.embed(tgt_in)  # (N, T, E)
     h, states, contexts, weights = h0, [], [], []

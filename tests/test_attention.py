@@ -99,7 +99,7 @@ def test_context_known_values():
 
 @pytest.mark.parametrize(("call", "match"), [
     (lambda: attention.attention_weights(np.ones((2, 3)), np.ones((2, 4), bool)),
-     r"mask has shape \(2, 4\); expected \(2, 3\)"),
+     r"mask has shape \(2, 4\); expected \(N, S\) = \(2, 3\)"),
     (lambda: attention.attention_weights(np.ones((2, 3)), np.ones((2, 3))), "mask has dtype"),
     (lambda: attention.attention_weights(np.ones(3), np.ones(3, bool)), "scores has shape"),
     (lambda: attention.attention_weights([[1.0]], np.ones((1, 1), bool)), "scores must be"),

@@ -7,6 +7,7 @@ could hide a missing declaration.
 import ast
 import importlib.metadata
 import re
+import subprocess
 import sys
 
 import pytest
@@ -96,8 +97,10 @@ def test_version_is_written_once_and_the_command_is_the_cli():
     project = PYPROJECT["project"]
     assert "version" not in project and project["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "rnnlab.__version__"}
-    tracked = [p for p in ROOT.rglob("*.py") if ".venv" not in p.parts]
-    writes = [p for p in tracked if re.search(r"^__version__\s*=", p.read_text(), re.M)]
+    listed = subprocess.run(["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.split()
+    writes = [ROOT / p for p in listed
+              if re.search(r"^__version__\s*=", (ROOT / p).read_text(), re.M)]
     assert writes == [ROOT / "rnnlab" / "__init__.py"]
     module, _, function = project["scripts"]["rnnlab"].partition(":")
     assert module == "rnnlab.grader.cli" and function == "main"
