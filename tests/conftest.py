@@ -20,13 +20,13 @@ os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.envir
 # Tools some tests need. Each is looked up once, here, so that every test of a run sees
 # the same answer; a test that needs a missing tool skips and says why.
 SANDBOX_PROBLEM = sandbox_problem()  # None when bubblewrap works (the grader's own probe)
-CHROMIUM = Path(os.environ.get("RNNLAB_CHROMIUM") or shutil.which("chromium")
-                or "/usr/bin/chromium")
+CHROMIUM = os.environ.get("RNNLAB_CHROMIUM") or shutil.which("chromium") or ""
 
 
 def chromium_problem():
     if not os.access(CHROMIUM, os.X_OK):
-        return f"no browser: {CHROMIUM} is missing (Debian: apt-get install chromium)"
+        return ("no browser: chromium is not on PATH (Debian: apt-get install chromium) "
+                f"and RNNLAB_CHROMIUM names no program ({CHROMIUM or 'unset'})")
     if importlib.util.find_spec("playwright") is None:
         return "the playwright package is not installed"
     return None
