@@ -22,8 +22,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path(os.environ.get("RNNLAB_CHROMIUM", "/usr/bin/chromium"))
+from conftest import CHROMIUM, ROOT
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

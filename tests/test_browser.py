@@ -21,7 +21,6 @@ import urllib.parse
 import nbformat
 import pytest
 from browser_helpers import (
-    CHROMIUM,
     KERNEL_TIMEOUT,
     ROOT,
     SCREENSHOTS,
@@ -39,14 +38,9 @@ from browser_helpers import (
     wait_cells_done,
     wait_kernel_ready,
 )
+from conftest import needs_chromium
 
-if not CHROMIUM.exists():
-    pytest.skip(f"no browser: {CHROMIUM} is missing (Debian: apt-get install chromium)",
-                allow_module_level=True)
-if importlib.util.find_spec("playwright") is None:
-    pytest.skip("the playwright package is not installed", allow_module_level=True)
-
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, needs_chromium]
 UNITS = released_units()
 
 

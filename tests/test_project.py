@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,49 @@ def test_course_script_installs_cpu_torch_here_and_any_torch_elsewhere():
     assert '-m pip install -e ".[dev]"' in script
     result = subprocess.run(["bash", str(ROOT / "course"), "nonsense"], capture_output=True, text=True)
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+FAKE_PYTHON = """#!/bin/sh
+echo "python $*" >>"$COURSE_LOG"
+[ "$1" = -c ] && dirname "$(dirname "$0")"
+exit 0
+"""
+
+
+def test_course_sets_up_only_when_the_environment_is_missing_or_pyproject_changed(tmp_path):
+    """./course installs on the first run and after pyproject.toml changes, and not
+    otherwise; ./course check runs the environment's rnnlab check, from the caller's folder.
+    The environment is a fake one whose python and rnnlab log their arguments."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "binder", course / "binder")
+    for name in ("course", "pyproject.toml"):
+        shutil.copy(ROOT / name, course / name)
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    for name, script in (("python", FAKE_PYTHON), ("rnnlab", 'echo "rnnlab $*" >>"$COURSE_LOG"')):
+        (venv / "bin" / name).write_text(script)
+        (venv / "bin" / name).chmod(0o755)
+    log = tmp_path / "log"
+    env = {**os.environ, "RNNLAB_VENV": str(venv), "COURSE_LOG": str(log)}
+
+    def check():
+        log.write_text("")
+        result = subprocess.run([str(course / "course"), "check", "mine.ipynb"], cwd=tmp_path,
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stderr, log.read_text().splitlines()
+
+    said, ran = check()  # no stamp yet: this environment was never set up by ./course
+    assert "pip install -e .[dev]" in " ".join(ran) and "changed" in said
+    assert ran[-1] == "rnnlab check mine.ipynb"
+    said, ran = check()
+    assert said == "" and ran == ["rnnlab check mine.ipynb"]
+    with (course / "pyproject.toml").open("a") as f:
+        f.write("# a change\n")
+    said, ran = check()
+    assert "pip install -e .[dev]" in " ".join(ran) and "pyproject.toml" in said
+    said, ran = check()
+    assert said == "" and ran == ["rnnlab check mine.ipynb"]
 
 
 def test_binder_installs_cpu_torch_then_the_package_and_opens_the_course():
