@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnlab.sandbox import sandbox_problem
+from rnnlab.grader.sandbox import sandbox_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SANDBOX_PROBLEM, needs_sandbox
 from test_grading import (
     LEAKY_FORWARD,
-    SANDBOX_PROBLEM,
     UNIT,
     append_cells,
     blank,
@@ -32,14 +31,12 @@ from rnnlab.grader.classroom import GradingRefusedError, grade_class, student_se
 from rnnlab.grader.collect import collect, safe_extract
 from rnnlab.grader.sandbox import Limits
 
-needs_sandbox = pytest.mark.skipif(SANDBOX_PROBLEM is not None,
-                                   reason=f"no sandbox here: {SANDBOX_PROBLEM}")
 LIMITS = Limits(cell_timeout=60, call_timeout=30, grace=2)
 STUDENT_TIMEOUT = 150  # seconds; the sleeper below needs 4 x 50 s
 GRADER_MEMORY_MB = 1200  # an honest student's grading process stays far below (report.json)
 NASTY = "\ud800 <script>alert(1)</script> \x1b[31mred\x1b[0m | **bold** `tick`"
 SURROGATE_FORWARD = f"def rnn_forward(x, h0, Wx, Wh, b):\n    raise ValueError({NASTY!r})\n"
-# A reply the grader's process must read and decode (200 MB, twice that once decoded).
+# A reply of 200 MB: within the protocol's caps, refused by the test on its shape.
 HOG_OUTPUT = ("def output_layer(hs, Wy, by):\n    import numpy as np\n"
               "    return np.ones(200 * 2**20, dtype=np.uint8)\n")
 SLEEPY_CELL = "import time\ntime.sleep(50)"
@@ -117,14 +114,32 @@ def test_a_student_past_the_wall_clock_is_killed_with_its_processes(attacked):
 
 
 @needs_sandbox
-def test_a_student_past_the_grader_memory_limit_is_killed(attacked):
-    _, out, report = attacked
+def test_a_huge_reply_fails_on_its_shape_and_the_grader_stays_small(attacked):
+    _, _, report = attacked
     r = result(report, "hog")
-    assert r["status"] == "killed" and r["score"] == 0, r["message"]
-    assert f"more than the limit of {GRADER_MEMORY_MB} MB" in r["message"]
-    assert "grading stopped" in (out / "feedback" / "hog" / UNIT / f"{UNIT}.md").read_text()
-    # The limit leaves honest work room to spare.
+    assert r["status"] == "graded" and r["score"] < 10
+    failed = [t["message"] for t in r["tests"] if not t["passed"]]
+    assert failed and all("output_layer" in t["grade_id"] for t in r["tests"] if not t["passed"])
+    assert any("shape" in m for m in failed), failed
+    # The limit leaves honest work room to spare, and the hog never came near it.
     assert result(report, "honest")["grader_peak_mb"] < GRADER_MEMORY_MB * 0.8
+    assert r["grader_peak_mb"] < GRADER_MEMORY_MB
+
+
+@needs_sandbox
+def test_a_student_past_the_grader_memory_limit_is_killed(tmp_path):
+    """The replies are capped (above), so no submission is known to reach the limit: here
+    the limit is set below what any grading process needs, and the class still finishes."""
+    write(tmp_path, "honest.ipynb", honest(UNIT))
+    out = tmp_path / "graded"
+    report = grade_class(UNIT, tmp_path, out, ROOT, limits=LIMITS, progress=False,
+                         log=lambda line: None, jobs=1, student_timeout=STUDENT_TIMEOUT,
+                         grader_memory_mb=64)
+    r = result(report, "honest")
+    assert r["status"] == "killed" and r["score"] == 0, r["message"]
+    assert "more than the limit of 64 MB" in r["message"]
+    assert "grading stopped" in (out / "feedback" / "honest" / UNIT / f"{UNIT}.md").read_text()
+    assert (out / "grades.csv").is_file() and (out / "report.json").is_file()
 
 
 @needs_sandbox
@@ -138,7 +153,8 @@ def test_text_from_a_submission_is_utf8_cut_and_escaped(attacked):
     for text in (md, html):
         assert "<script>" not in text and "\x1b" not in text and "\ud800" not in text
     assert "&lt;script&gt;" in html and "\\<script\\>" in md and "\\*\\*bold\\*\\*" in md
-    assert "?" in next(t["message"] for t in r["tests"] if "rnn_forward" in t["grade_id"])
+    message = next(t["message"] for t in r["tests"] if "rnn_forward" in t["grade_id"])
+    assert "\ufffd" in message  # the lone surrogate, replaced where it left the worker
     cell = next(c for c in r["cells"] if c["error"] and "RuntimeError" in c["error"])
     assert len(cell["error"]) <= feedback.TEXT_LIMIT + 3
     (out / "grades.csv").read_bytes().decode("utf-8")

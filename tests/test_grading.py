@@ -15,18 +15,15 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from conftest import ROOT, UNITS
+from conftest import ROOT, SANDBOX_PROBLEM, UNITS, needs_sandbox
 
 from rnnlab.grader import codec, protocol
 from rnnlab.grader.classroom import grade_class
 from rnnlab.grader.collect import safe_extract, student_id
-from rnnlab.grader.sandbox import Limits, sandbox_problem
+from rnnlab.grader.sandbox import Limits
 from rnnlab.grader.spec import HIDDEN_BEGIN, _top_level_defs
 
 UNIT = "02_rnn_forward"
-SANDBOX_PROBLEM = sandbox_problem()
-needs_sandbox = pytest.mark.skipif(SANDBOX_PROBLEM is not None,
-                                   reason=f"no sandbox here: {SANDBOX_PROBLEM}")
 PWNED = f"/tmp/rnnlab-pwned-{uuid.uuid4().hex}"
 
 

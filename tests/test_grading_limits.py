@@ -17,7 +17,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SANDBOX_PROBLEM, needs_sandbox
 from test_grading import (
     UNIT,
     append_cells,
@@ -30,11 +30,8 @@ from test_grading import (
 )
 
 from rnnlab.grader import codec, protocol
-from rnnlab.grader.sandbox import Limits, WorkerProcess, WorkerTimeoutError, sandbox_problem
+from rnnlab.grader.sandbox import Limits, WorkerProcess, WorkerTimeoutError
 
-SANDBOX_PROBLEM = sandbox_problem()
-needs_sandbox = pytest.mark.skipif(SANDBOX_PROBLEM is not None,
-                                   reason=f"no sandbox here: {SANDBOX_PROBLEM}")
 CLASS_TIMEOUT = 1500  # seconds for the whole class, a hang included
 LIMITS = {"cell_timeout": 30, "call_timeout": 10, "grace": 2, "budget": 90,
           "max_restarts": 2}
