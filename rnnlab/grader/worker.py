@@ -62,9 +62,17 @@ AnswerUsed.__name__ = AnswerUsed.__qualname__ = ANSWER_USED
 def _refusing_code(function: types.FunctionType) -> types.CodeType:
     """Code for ``function`` that raises :class:`AnswerUsed` naming it."""
     answer = f"{function.__module__}.{function.__qualname__}"
-    source = f"def {function.__name__}(*args, **kwargs):\n    raise __answer_used__({answer!r})\n"
+    free = function.__code__.co_freevars  # a closure's code must keep its free variables
+    body = f"    def {function.__name__}(*args, **kwargs):\n"
+    body += "".join(f"        {name}\n" for name in free)
+    body += f"        raise __answer_used__({answer!r})\n"
+    source = "def outer():\n" + "".join(f"    {name} = None\n" for name in free) + body
     module = compile(source, f"<{answer}: hidden while grading>", "exec")
-    return next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    outer = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    code = next(c for c in outer.co_consts if isinstance(c, types.CodeType))
+    if code.co_freevars != free:
+        raise ValueError(f"cannot hide {answer}: free variables {free} != {code.co_freevars}")
+    return code
 
 
 def hide_answers(exercises: list[str]) -> list[str]:
@@ -95,6 +103,7 @@ def hide_answers(exercises: list[str]) -> list[str]:
                     and value.__module__ == name:
                 functions[id(value)] = value
     codes = {id(f.__code__): f.__code__ for f in functions.values()}
+    refusing = {key: _refusing_code(f) for key, f in functions.items()}  # before the hook
     files = {f.__code__.co_filename for f in functions.values()}
     guard = threading.local()
 
@@ -105,9 +114,9 @@ def hide_answers(exercises: list[str]) -> list[str]:
         if getattr(guard, "busy", False):
             return
         if event == GRADING_STARTS:
-            for function in functions.values():
+            for key, function in functions.items():
                 function.__globals__["__answer_used__"] = AnswerUsed
-                function.__code__ = _refusing_code(function)
+                function.__code__ = refusing[key]
         elif event in ("gc.get_objects", "gc.get_referrers", "gc.get_referents"):
             refuse(event)
         elif event == "exec" and getattr(args[0], "co_filename", None) in files:
