@@ -196,6 +196,32 @@ def test_rel_error_and_table():
     assert not table.passed
 
 
+def test_gradient_check_resolves_tiny_entries_by_scale():
+    """A softmax gradient with one entry near zero by cancellation: finite differences
+    carry ~1e-10 of rounding there, above 1e-6 of the entry itself, yet the check passes;
+    a gradient wrong by 1% of its largest entry, or wrong only in that tiny entry by more
+    than the resolution allows, fails."""
+    scores = np.array([[0.3, -1.2, 0.8, 2.0]])
+    p = np.exp(scores) / np.exp(scores).sum()
+    dout = np.array([[0.5, -0.7, 1.1, 0.0]])
+    # dout_3 - sum(p * dout) = dout_3 (1 - p_3) - sum_{r<3} p_r dout_r: set it to 1e-7.
+    dout[0, 3] = ((p[0, :3] * dout[0, :3]).sum() + 1e-7) / (1 - p[0, 3])
+    known = p * (dout - (p * dout).sum())
+
+    def softmax(scores):
+        e = np.exp(scores - scores.max())
+        return e / e.sum()
+
+    assert abs(known[0, 3]) < 1e-6 < np.abs(known).max()
+    assert check_gradients(softmax, {"scores": scores}, {"scores": known}, dout=dout).passed
+    wrong = known + 0.01 * np.abs(known).max() * np.array([[1.0, 0, 0, 0]])
+    assert not check_gradients(softmax, {"scores": scores}, {"scores": wrong}, dout=dout).passed
+    tiny_wrong = known.copy()
+    tiny_wrong[0, 3] += 1e-6
+    assert not check_gradients(softmax, {"scores": scores}, {"scores": tiny_wrong},
+                               dout=dout).passed
+
+
 def test_initialisers():
     rng = np.random.default_rng(0)
     w = rnnlab.init_rnn(3, 8, rng, recurrent="orthogonal", gain=0.9)
