@@ -1,4 +1,4 @@
-"""Optimisers for NumPy parameters: Adagrad and SGD with momentum.
+"""Optimisers for NumPy parameters: Adagrad, SGD with momentum and Adam.
 
 Parameters, gradients and optimiser state are dicts or NamedTuples of arrays with the
 same keys (for example :class:`rnnlab.charmodel.CharParams`). Each step updates the
@@ -96,3 +96,31 @@ def sgd_momentum_step(params: object, grads: object, velocity: object, lr: float
         vel *= momentum
         vel += grad
         param -= lr * vel
+
+
+def adam_step(params: object, grads: object, first: object, second: object, step: int,
+              lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+              eps: float = 1e-8) -> None:
+    """One Adam step (Kingma and Ba 2015), in place on ``params``, ``first`` and ``second``.
+
+    Parameters
+    ----------
+    params : dict or NamedTuple of float arrays, updated in place.
+    grads : the gradients, same keys and shapes; not modified.
+    first, second : running means of the gradients and of their squares, same keys and
+        shapes (start from zeros); updated in place.
+    step : how many steps came before this one (0 for the first).
+
+    Notes
+    -----
+    ``first = b1 first + (1 - b1) grad``, ``second = b2 second + (1 - b2) grad**2``, then
+    ``param -= lr * (first / (1 - b1**(step+1))) / (sqrt(second / (1 - b2**(step+1))) + eps)``,
+    which is ``torch.optim.Adam`` without weight decay.
+    """
+    b1, b2 = betas
+    for _, param, grad, m, v in _zip(params, grads=grads, first=first, second=second):
+        m *= b1
+        m += (1 - b1) * grad
+        v *= b2
+        v += (1 - b2) * grad * grad
+        param -= lr * (m / (1 - b1 ** (step + 1))) / (np.sqrt(v / (1 - b2 ** (step + 1))) + eps)

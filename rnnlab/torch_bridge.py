@@ -32,19 +32,23 @@ def to_torch_rnn(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray):
 
 
 def load_weights(kind: type, D: int, H: int, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
-                 **options):
+                 b_h: np.ndarray | None = None, **options):
     """A one-layer ``kind(D, H, batch_first=True, **options)`` (``torch.nn.RNN``, ``LSTM``,
-    ``GRU``) of the arrays' dtype with ``weight_ih = Wx.T``, ``weight_hh = Wh.T``,
-    ``bias_ih = b`` and ``bias_hh = 0``; the callers check the shapes."""
+    ``GRU``), or a ``kind(D, H)`` cell (``torch.nn.GRUCell``...), of the arrays' dtype with
+    ``weight_ih = Wx.T``, ``weight_hh = Wh.T``, ``bias_ih = b`` and ``bias_hh = b_h``
+    (zero if not given); the callers check the shapes."""
     import torch
 
     dtype = torch.float64 if Wx.dtype == np.float64 else torch.float32
-    module = kind(D, H, batch_first=True, dtype=dtype, **options)
+    cell = kind.__name__.endswith("Cell")
+    module = kind(D, H, dtype=dtype, **options) if cell else kind(
+        D, H, batch_first=True, dtype=dtype, **options)
+    suffix = "" if cell else "_l0"
+    values = {"weight_ih": Wx.T, "weight_hh": Wh.T, "bias_ih": b,
+              "bias_hh": np.zeros_like(b) if b_h is None else b_h}
     with torch.no_grad():
-        module.weight_ih_l0.copy_(torch.from_numpy(Wx.T.copy()))
-        module.weight_hh_l0.copy_(torch.from_numpy(Wh.T.copy()))
-        module.bias_ih_l0.copy_(torch.from_numpy(b.copy()))
-        module.bias_hh_l0.zero_()
+        for name, value in values.items():
+            getattr(module, name + suffix).copy_(torch.from_numpy(np.ascontiguousarray(value)))
     return module
 
 
