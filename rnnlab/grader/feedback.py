@@ -9,7 +9,7 @@ what the hidden code printed.
 Every text in a result may come from a submission (an exception's message, what a test
 printed). :func:`clean_result` makes each one valid UTF-8 without terminal escapes or
 control characters and cuts it to :data:`TEXT_LIMIT` characters; the HTML page escapes
-it for HTML (:func:`html.escape`) and the Markdown page for Markdown (:func:`md_escape`).
+it for HTML (:func:`html_escape`) and the Markdown page for Markdown (:func:`md_escape`).
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ def clean_result(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [clean_result(v) for v in value]
     return value
+
+
+def html_escape(text: Any) -> str:
+    """``text`` :func:`clean` and escaped for HTML (text and quoted attribute values)."""
+    return html.escape(clean(text))
 
 
 def md_escape(text: Any) -> str:
@@ -145,9 +150,7 @@ def markdown(result: dict, unit: str, student: str) -> str:
 def render_html(result: dict, unit: str, student: str) -> str:
     """Feedback for one student, as a standalone HTML page (every text escaped)."""
 
-    def e(text: Any) -> str:
-        return html.escape(clean(text))
-
+    e = html_escape
     rows = []
     for test in result["tests"]:
         output = "" if test["hidden"] or not test.get("output") else \
