@@ -80,6 +80,8 @@ def test_grade_an_lms_zip_writes_grades_and_feedback(notebooks, tmp_path):
     assert rows[2].startswith(f"{UNIT},smithjane,10,10,10,graded,NO")
     assert (out / "submitted" / "smithjane" / UNIT / f"{UNIT}.ipynb").is_file()
     assert (out / "feedback" / "smithjane" / UNIT / f"{UNIT}.html").is_file()
+    page = (out / "class_report.html").read_text()
+    assert "<td>doejohn</td><td>invalid</td>" in page and "1 graded" in page
 
 
 def test_grade_an_unknown_unit_says_which_exist(tmp_path):
