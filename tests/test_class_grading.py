@@ -125,6 +125,10 @@ def test_the_class_report_agrees_with_report_json(attacked):
     assert [int(n) for _, n in cells(html, "score")] == summary["histogram"]["counts"]
     assert [row[:2] for row in cells(html, "student")] == \
         [[s, status] for s, status in summary["not_graded"].items()]
+    # Only a test's own assertion can name a mistake: the hog's wrong shape is one, the
+    # blank notebook's NotImplementedError (its own exception) is not.
+    assert any(t["asserted"] for t in saved["results"]["hog"]["tests"] if not t["passed"])
+    assert not any(t["asserted"] for t in saved["results"]["blank"]["tests"])
     assert summary["pass_rates"]["test_rnn_forward_hidden"]["passed"] \
         == sum(next(t["passed"] for t in saved["results"][s]["tests"]
                     if t["grade_id"] == "test_rnn_forward_hidden") for s in graded)

@@ -108,7 +108,7 @@ def check_summary(result: dict) -> list[str]:
     partial = [t for t in tests if visible_part_only(t)]
     if any(t.get("hidden") for t in tests):
         note = ("This notebook still holds its hidden tests (an instructor's source): they "
-                "ran here, with the default seed's cases; grading draws each student's own.")
+                "ran here, and grading draws other random cases for each student.")
     elif partial:
         points = _points(sum(t["max_points"] for t in partial))
         note = (f"Visible tests only: {len(partial)} of these {len(tests)} test cells "
