@@ -4,6 +4,7 @@ submissions, seeds, the Numba cache, a Dask cluster).
 """
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, SANDBOX_PROBLEM, needs_sandbox
+from test_class_report import cells
 from test_grading import (
     LEAKY_FORWARD,
     UNIT,
@@ -26,7 +28,7 @@ from test_grading import (
     write,
 )
 
-from rnnlab.grader import feedback
+from rnnlab.grader import class_report, feedback
 from rnnlab.grader.classroom import GradingRefusedError, grade_class, student_seed
 from rnnlab.grader.collect import collect, safe_extract
 from rnnlab.grader.sandbox import Limits
@@ -102,6 +104,34 @@ def test_honest_full_marks_blank_zero_and_everyone_written(attacked):
             assert (out / "feedback" / student / UNIT / f"{UNIT}.{ext}").is_file()
     assert (out / "report.json").is_file()
     assert report["solution"]["score"] == 10
+
+
+@needs_sandbox
+def test_the_class_report_agrees_with_report_json(attacked):
+    _, out, report = attacked
+    saved = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    summary = saved["summary"]
+    assert summary == json.loads(json.dumps(report["summary"]))
+    assert summary == json.loads(json.dumps(class_report.summary(saved["results"], 10.0)))
+    graded = {s for s, r in saved["results"].items() if r["status"] == "graded"}
+    assert summary["graded"] == len(graded) and summary["not_graded"]["sleeper"] == "killed"
+    assert sum(summary["histogram"]["counts"]) == len(graded)
+    full = sum(saved["results"][s]["score"] == 10 for s in graded)
+    assert summary["histogram"]["counts"][10] == full >= 1  # honest work, at least
+    html = (out / "class_report.html").read_text(encoding="utf-8")
+    assert cells(html, "test cell") == [
+        [t, str(r["passed"]), str(r["graded"]), f"{100 * r['rate']:.0f}%"]
+        for t, r in summary["pass_rates"].items()]
+    assert [int(n) for _, n in cells(html, "score")] == summary["histogram"]["counts"]
+    assert [row[:2] for row in cells(html, "student")] == \
+        [[s, status] for s, status in summary["not_graded"].items()]
+    # Only a test's own assertion can name a mistake: the hog's wrong shape is one, the
+    # blank notebook's NotImplementedError (its own exception) is not.
+    assert any(t["asserted"] for t in saved["results"]["hog"]["tests"] if not t["passed"])
+    assert not any(t["asserted"] for t in saved["results"]["blank"]["tests"])
+    assert summary["pass_rates"]["test_rnn_forward_hidden"]["passed"] \
+        == sum(next(t["passed"] for t in saved["results"][s]["tests"]
+                    if t["grade_id"] == "test_rnn_forward_hidden") for s in graded)
 
 
 @needs_sandbox

@@ -6,8 +6,13 @@ import zipfile
 
 import nbformat
 import pytest
-from conftest import ROOT
-from test_grading import UNIT, blank, honest
+from conftest import ROOT, UNITS
+from test_grading import UNIT, blank, honest, meta, solution
+
+from rnnlab.grader import feedback
+from rnnlab.grader.spec import HIDDEN_BEGIN, HIDDEN_SUFFIX
+
+PARTIAL = "(visible part; the hidden cases run at grading)"
 
 
 def rnnlab(*args, cwd=ROOT):
@@ -31,6 +36,13 @@ def test_check_passes_honest_work(notebooks):
     lines = result.stdout.splitlines()
     assert sum(line.startswith("passed") for line in lines) == 6
     assert "total 10/10" in result.stdout
+    # The release's cells named _hidden ran without their hidden part, and say so.
+    labelled = [line for line in lines if PARTIAL in line]
+    assert len(labelled) == 3 and all("_hidden " + PARTIAL in line for line in labelled)
+    assert not any("_visible " + PARTIAL in line for line in lines)
+    assert "Visible tests only: 3 of these 6 test cells (7 of the 10 points) are the visible " \
+           "part of a graded test. Their hidden cases run only when your instructor grades" \
+           in " ".join(result.stdout.split())
 
 
 def test_check_fails_a_blank_notebook_with_reasons(notebooks):
@@ -68,9 +80,59 @@ def test_grade_an_lms_zip_writes_grades_and_feedback(notebooks, tmp_path):
     assert rows[2].startswith(f"{UNIT},smithjane,10,10,10,graded,NO")
     assert (out / "submitted" / "smithjane" / UNIT / f"{UNIT}.ipynb").is_file()
     assert (out / "feedback" / "smithjane" / UNIT / f"{UNIT}.html").is_file()
+    page = (out / "class_report.html").read_text()
+    assert "<td>doejohn</td><td>invalid</td>" in page and "1 graded" in page
 
 
 def test_grade_an_unknown_unit_says_which_exist(tmp_path):
     result = rnnlab("grade", "99_nothing", tmp_path, "--out", tmp_path / "out")
     assert result.returncode == 2
     assert "no unit '99_nothing'" in result.stderr and UNIT in result.stderr
+
+
+# --------------------------------------------------------------- honest labels
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_a_test_cell_is_named_hidden_exactly_when_it_has_hidden_tests(unit):
+    """The release keeps grade ids, not hidden parts: ``rnnlab check`` relies on the name."""
+    for cell in nbformat.read(solution(unit), as_version=4).cells:
+        if meta(cell).get("grade") and not meta(cell).get("solution"):
+            gid = meta(cell)["grade_id"]
+            assert (HIDDEN_BEGIN in cell.source) == gid.endswith(HIDDEN_SUFFIX), gid
+
+
+def check_result(*tests):
+    return {"score": sum(t["points"] for t in tests),
+            "max_score": sum(t["max_points"] for t in tests),
+            "tests": [{"passed": True, "message": "", **t} for t in tests]}
+
+
+def test_check_labels_a_release_cell_as_the_visible_part_of_a_graded_test():
+    result = check_result(
+        {"grade_id": "test_a_visible", "points": 1, "max_points": 1, "hidden": False},
+        {"grade_id": "test_a_hidden", "points": 3, "max_points": 3, "hidden": False})
+    lines = [feedback.result_line(t, 60) for t in result["tests"]]
+    assert PARTIAL not in lines[0] and f"test_a_hidden {PARTIAL}" in lines[1]
+    summary = " ".join(feedback.check_summary(result))
+    assert summary.startswith("total 4/4 Visible tests only: 1 of these 2 test cells (3 of the 4 ")
+    assert "run only when your instructor grades" in summary
+
+
+def test_check_of_a_source_says_its_hidden_cases_ran():
+    result = check_result(
+        {"grade_id": "test_a_visible", "points": 1, "max_points": 1, "hidden": False},
+        {"grade_id": "test_a_hidden", "points": 0, "max_points": 3, "hidden": True,
+         "passed": False, "message": "hidden test failed: x"})
+    line = feedback.result_line(result["tests"][1])
+    assert PARTIAL not in line and "test_a_hidden (hidden cases included)" in line
+    summary = " ".join(feedback.check_summary(result))
+    assert summary.startswith("total 1/4 ") and "hidden tests" in summary
+    assert "Visible tests only" not in summary
+
+
+def test_check_of_a_notebook_without_hidden_parts_claims_none():
+    result = check_result({"grade_id": "test_a", "points": 1, "max_points": 1, "hidden": False})
+    assert feedback.result_line(result["tests"][0]).split() == ["passed", "test_a", "1/1"]
+    assert feedback.check_summary(result) == [
+        "total 1/1", "Visible tests only; none of these test cells has hidden cases."]

@@ -63,7 +63,7 @@ def test_nothing_in_the_course_library_imports_the_grader():
 def test_the_grader_has_one_module_per_role():
     modules = {p.stem for p in GRADER.glob("*.py")} - {"__init__"}
     assert modules == {"course", "collect", "spec", "sandbox", "host", "codec", "worker", "protocol",
-                       "runner", "feedback", "results", "classroom", "cli"}
+                       "runner", "feedback", "results", "class_report", "classroom", "cli"}
     overview = ast.get_docstring(ast.parse((GRADER / "__init__.py").read_text()))
     assert all(f"``{m}``" in overview for m in modules), "grader/__init__ lists every module"
 

@@ -12,6 +12,8 @@
                                 :mod:`rnnlab.grader.feedback`
 ``nbgrader export``             ``grades.csv`` and ``report.json``,
                                 :mod:`rnnlab.grader.results`
+(none)                          ``class_report.html``: scores, pass rates, named
+                                mistakes, :mod:`rnnlab.grader.class_report`
 ==============================  =============================================
 
 Whatever one student does, the class finishes:
@@ -50,7 +52,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from rnnlab.checks import SEED_VARIABLE
-from rnnlab.grader import feedback, results
+from rnnlab.grader import class_report, feedback, results
 from rnnlab.grader.collect import collect
 from rnnlab.grader.runner import grade_notebook
 from rnnlab.grader.sandbox import Limits, sandbox_problem
@@ -300,7 +302,8 @@ def grade_class(unit: str, submissions: Path, out: Path, course: Path, seed: int
                 progress: bool = True, pattern: str | None = None, log=print,
                 student_timeout: float = 1800.0, grader_memory_mb: float = 2048,
                 scheduler: str | None = None) -> dict:
-    """Collect, grade every student, write ``grades.csv``, feedback and ``report.json``.
+    """Collect, grade every student, write ``grades.csv``, feedback, ``report.json`` and
+    ``class_report.html``.
 
     Raises :class:`GradingRefusedError` if ``sandbox`` and bubblewrap does not work (here,
     or on a worker of the cluster at ``scheduler``).
@@ -369,6 +372,8 @@ def grade_class(unit: str, submissions: Path, out: Path, course: Path, seed: int
                          "grader_memory_mb": grader_memory_mb},
               "solution": {k: solution.get(k) for k in ("status", "score", "max_score",
                                                          "message")},
-              "problems": problems, "results": graded}
+              "problems": problems,
+              "summary": class_report.summary(graded, spec.max_score), "results": graded}
     results.write_report(out / "report.json", report)
+    class_report.write(out / "class_report.html", report)
     return report

@@ -3,14 +3,16 @@
     rnnlab check NOTEBOOK
         Run your notebook the way the autograder will (in a fresh sandboxed process, the
         tests outside it) with the visible tests it contains; one line per test, the
-        total; exit status 1 if any test fails, 2 if the notebook cannot be read. The
-        notebook's own test cells run in this process, outside the sandbox: check only
-        your own notebook.
+        total; exit status 1 if any test fails, 2 if the notebook cannot be read. A test
+        cell whose hidden part the release left out is labelled as the visible part of a
+        graded test (its hidden cases run only at grading). The notebook's own test cells
+        run in this process, outside the sandbox: check only your own notebook.
 
     rnnlab grade UNIT SUBMISSIONS [--seed N] [--jobs J] [--out DIR] [--scheduler ADDRESS]
         Collect a class (a folder of <student>.ipynb, a folder per student, or an LMS zip),
         grade every student against solutions/UNIT (hidden tests included), write
-        DIR/grades.csv, DIR/feedback/<student>/UNIT/UNIT.html and DIR/report.json.
+        DIR/grades.csv, DIR/feedback/<student>/UNIT/UNIT.html, DIR/report.json and
+        DIR/class_report.html.
         Refuses (exit status 2) where the bubblewrap sandbox does not work, unless
         --no-sandbox is given.
 
@@ -66,10 +68,10 @@ def check(args: argparse.Namespace) -> int:
                             copy_folder=False)
     for line in feedback.cell_problems(result):
         print(f"  note: {line}")
+    width = max([36] + [len(feedback.label(t)) for t in result["tests"]])
     for test in result["tests"]:
-        print(feedback.result_line(test))
-    print(feedback.summary_line(result) + "  (visible tests only; your instructor's "
-          "grading adds hidden tests)")
+        print(feedback.result_line(test, width))
+    print("\n".join(feedback.check_summary(result)))
     if result["status"] != "graded":
         print(f"rnnlab check: {result['message']}", file=sys.stderr)
         return 2

@@ -9,17 +9,19 @@ what the hidden code printed.
 Every text in a result may come from a submission (an exception's message, what a test
 printed). :func:`clean_result` makes each one valid UTF-8 without terminal escapes or
 control characters and cuts it to :data:`TEXT_LIMIT` characters; the HTML page escapes
-it for HTML (:func:`html.escape`) and the Markdown page for Markdown (:func:`md_escape`).
+it for HTML (:func:`html_escape`) and the Markdown page for Markdown (:func:`md_escape`).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from rnnlab.grader.results import points as _points
+from rnnlab.grader.spec import HIDDEN_SUFFIX
 
 TEXT_LIMIT = 3000  # characters of any one text of a result
 # Terminal escapes (CSI and OSC sequences), then any other control character except
@@ -48,16 +50,37 @@ def clean_result(value: Any) -> Any:
     return value
 
 
+def html_escape(text: Any) -> str:
+    """``text`` :func:`clean` and escaped for HTML (text and quoted attribute values)."""
+    return html.escape(clean(text))
+
+
 def md_escape(text: Any) -> str:
     """``text`` on one line, every character that Markdown (or raw HTML in Markdown) would
     read as markup backslash-escaped."""
     return _MARKDOWN.sub(r"\\\1", clean(text)).replace("\n", " ").replace("\t", " ")
 
 
-def result_line(test: dict) -> str:
-    """One line per test: verdict, id, points, and the reason for a failure."""
+def visible_part_only(test: dict) -> bool:
+    """Whether a test cell ran without its hidden part: a release's cell named as having
+    one (:data:`~rnnlab.grader.spec.HIDDEN_SUFFIX`) whose hidden cases nbgrader removed."""
+    return not test.get("hidden") and str(test["grade_id"]).endswith(HIDDEN_SUFFIX)
+
+
+def label(test: dict) -> str:
+    """The test's grade id and, for a cell with hidden cases, whether they ran."""
+    if visible_part_only(test):
+        return f"{test['grade_id']} (visible part; the hidden cases run at grading)"
+    if test.get("hidden"):
+        return f"{test['grade_id']} (hidden cases included)"
+    return str(test["grade_id"])
+
+
+def result_line(test: dict, width: int = 36) -> str:
+    """One line per test: verdict, id (:func:`label`, padded to ``width``), points, and the
+    reason for a failure."""
     verdict = "passed" if test["passed"] else "FAILED"
-    line = f"{verdict:<7} {test['grade_id']:<36} {_points(test['points']):>4}/" \
+    line = f"{verdict:<7} {clean(label(test)):<{width}} {_points(test['points']):>4}/" \
            f"{_points(test['max_points']):<4}"
     if not test["passed"] and test.get("message"):
         line += f"  {clean(test['message'])}"
@@ -77,6 +100,24 @@ def cell_problems(result: dict) -> list[str]:
 
 def summary_line(result: dict) -> str:
     return f"total {_points(result['score'])}/{_points(result['max_score'])}"
+
+
+def check_summary(result: dict) -> list[str]:
+    """The last lines of ``rnnlab check``: the total, and which tests it leaves out."""
+    tests = result["tests"]
+    partial = [t for t in tests if visible_part_only(t)]
+    if any(t.get("hidden") for t in tests):
+        note = ("This notebook still holds its hidden tests (an instructor's source): they "
+                "ran here, and grading draws other random cases for each student.")
+    elif partial:
+        points = _points(sum(t["max_points"] for t in partial))
+        note = (f"Visible tests only: {len(partial)} of these {len(tests)} test cells "
+                f"({points} of the {_points(result['max_score'])} points) are the visible part "
+                "of a graded test. Their hidden cases run only when your instructor grades, "
+                "and can fail where the visible part passed.")
+    else:
+        note = "Visible tests only; none of these test cells has hidden cases."
+    return [summary_line(result), *textwrap.wrap(note, 88)]
 
 
 def sandbox_warning(result: dict) -> str | None:
@@ -109,9 +150,7 @@ def markdown(result: dict, unit: str, student: str) -> str:
 def render_html(result: dict, unit: str, student: str) -> str:
     """Feedback for one student, as a standalone HTML page (every text escaped)."""
 
-    def e(text: Any) -> str:
-        return html.escape(clean(text))
-
+    e = html_escape
     rows = []
     for test in result["tests"]:
         output = "" if test["hidden"] or not test.get("output") else \

@@ -248,6 +248,10 @@ def run_tests(spec: Spec, worker: WorkerProcess, test_timeout: float) -> list[di
             result.update(passed=True, points=test.points)
         except Exception as exc:
             result["message"], result["failed_in_hidden"] = failure_message(exc, test)
+            # The test's own assertion, not the submission's exception: only its message
+            # names a mistake (rnnlab.grader.class_report).
+            result["asserted"] = isinstance(exc, AssertionError) \
+                and not isinstance(exc, RemoteError)
         result["seconds"] = round(time.monotonic() - start, 3)
         result["output"] = out.getvalue()[-3000:]
         results.append(result)

@@ -18,6 +18,10 @@ from typing import Any
 import nbformat
 
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
+# The grade id of every test cell with a hidden part ends so (a test holds the sources to
+# it). A release keeps the grade id but not the hidden part: ``rnnlab check`` tells from
+# the two that a cell it ran is only the visible part of a graded test.
+HIDDEN_SUFFIX = "_hidden"
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
