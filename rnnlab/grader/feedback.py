@@ -20,6 +20,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from rnnlab.grader.codec import clean_text
 from rnnlab.grader.results import points as _points
 from rnnlab.grader.spec import HIDDEN_SUFFIX
 
@@ -32,11 +33,10 @@ _MARKDOWN = re.compile(r"([\\`*_\[\]<>|&!~#])")
 
 
 def clean(text: Any, limit: int = TEXT_LIMIT) -> str:
-    """``text`` as valid UTF-8 (a lone surrogate becomes ``?``), without terminal escapes
-    or control characters, cut to ``limit`` characters."""
-    text = str(text).encode("utf-8", "replace").decode("utf-8")
-    text = _CONTROLS.sub("", _ESCAPES.sub("", text))
-    return text if len(text) <= limit else text[:limit] + "..."
+    """``text`` as valid UTF-8 (:func:`rnnlab.grader.codec.clean_text`: a lone surrogate
+    becomes U+FFFD), without terminal escapes or control characters, cut to ``limit``
+    characters."""
+    return clean_text(_CONTROLS.sub("", _ESCAPES.sub("", clean_text(text))), limit)
 
 
 def clean_result(value: Any) -> Any:
