@@ -27,9 +27,11 @@ Run it from a shell (full mode, a few minutes on two cores)::
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -42,6 +44,9 @@ FULL = {"le": {"lengths": (10, 30, 60), "seeds": (0, 1, 2), "steps": 1000},
         "hochreiter": {"lengths": (30, 60), "seeds": (0, 1, 2), "steps": 1000}}
 FAST = {"le": {"lengths": (10, 20), "seeds": (0, 1), "steps": 400},
         "hochreiter": {"lengths": (22,), "seeds": (0, 1), "steps": 300}}
+
+#: Written by ``benchmarks/adding_problem.py``: unit 05's grid in full mode.
+RECORDED = Path(__file__).parent / "data" / "adding_problem.json"
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,44 @@ def format_table(records: list[dict], key: str = "solved") -> str:
 def records_without_curves(records: list[dict]) -> list[dict]:
     """The records without the loss curves (for printing or saving)."""
     return [{k: v for k, v in r.items() if k != "losses"} for r in records]
+
+
+def recorded() -> dict:
+    """The recorded full-mode run (``{}`` before the benchmark has written one).
+
+    Keys: ``grids`` (lengths, seeds, steps and training config per definition),
+    ``records`` (per definition, :func:`records_without_curves` of :func:`run_grid`),
+    ``forget_bias`` (the LSTM ablation: ``definition``, ``T``, ``seeds``, ``steps`` and
+    its ``records``, each with its ``forget_bias``), ``command``, ``seconds`` and
+    ``machine`` (where and when it ran).
+    """
+    return json.loads(RECORDED.read_text()) if RECORDED.is_file() else {}
+
+
+def format_recorded(run: dict) -> str:
+    """The recorded run of :func:`recorded` as text: its grids, tables and the ablation."""
+    if not run:
+        return f"no recorded run: {RECORDED.name} is missing (python benchmarks/adding_problem.py)"
+    lines = [f"RECORDED full-mode run: `{run['command']}`, {run['seconds'] / 60:.1f} minutes",
+             f"({run['machine']})"]
+    for definition, g in run["grids"].items():
+        records = run["records"][definition]
+        lines += ["", f"{definition} definition: T = {', '.join(map(str, g['lengths']))}; "
+                      f"seeds {', '.join(map(str, g['seeds']))}; {g['steps']} Adam steps"]
+        if definition == "le":
+            lines += ["test MSE, mean [min, max] over seeds (baseline: predict 1, MSE 1/6)",
+                      format_table(records, "mse")]
+        tolerance = "0.16 on X1 + X2" if definition == "le" else "0.04"
+        lines += [f"fraction of test sequences solved (|error| < {tolerance})",
+                  format_table(records, "solved")]
+    ablation = run["forget_bias"]
+    lines += ["", f"LSTM forget-bias ablation, {ablation['definition']} definition, "
+                  f"T = {ablation['T']}, {ablation['steps']} Adam steps: fraction solved"]
+    for bias in dict.fromkeys(r["forget_bias"] for r in ablation["records"]):
+        solved = [r["solved"] for r in ablation["records"] if r["forget_bias"] == bias]
+        lines.append(f"  forget bias {bias:+.0f}: mean {np.mean(solved):6.1%}   per seed "
+                     + ", ".join(f"{v:.1%}" for v in solved))
+    return "\n".join(lines)
 
 
 def main() -> None:

@@ -222,6 +222,47 @@ def lstm_forward(x: np.ndarray, h0: np.ndarray, c0: np.ndarray, Wx: np.ndarray,
     return hs, cs
 
 
+def lstm_cell_jacobian(x: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
+                       t: int, n: int = 0) -> dict:
+    """The Jacobian ``dc_t/dc_{t-1}`` of an LSTM, whole and along the direct path only.
+
+    Runs the LSTM (zero initial states) over sequence ``n`` of ``x (N, T, D)`` and, at step
+    ``t >= 1``, differentiates ``c_t`` with respect to ``c_{t-1}`` by torch autograd, with
+    every path included: the direct one (``f * c_{t-1}``) and those through
+    ``h_{t-1} = o_{t-1} * tanh(c_{t-1})``, which enters the forget gate, the input gate
+    and the candidate of step ``t`` through ``Wh`` (``o_{t-1}`` does not depend on
+    ``c_{t-1}``).
+
+    Returns
+    -------
+    dict
+        ``whole``, ``(H, H)`` with entry ``[i, j] = d c_t[i] / d c_{t-1}[j]``; ``direct``,
+        ``diag(f_t)``, the same derivative with the gates held fixed.
+    """
+    import torch
+
+    sizes = check_arrays(x=(x, "N T D"), Wx=(Wx, "D G"), Wh=(Wh, "H G"), b=(b, "G"))
+    H, T = sizes["H"], sizes["T"]
+    if not 1 <= t < T:
+        raise ValueError(f"t is {t}; expected 1 <= t < T = {T}")
+    zeros = np.zeros((1, H))
+    hs, cs = lstm_forward(x[n:n + 1, :t], zeros, zeros, Wx, Wh, b)
+    h_before = hs[:, t - 2] if t >= 2 else zeros  # h_{t-2}, which set o_{t-1}
+    o_prev = sigmoid((x[n:n + 1, t - 1] @ Wx + h_before @ Wh + b)[:, 3 * H:])
+    xt, Wxt, Wht, bt, ot = (torch.tensor(np.asarray(a, dtype=np.float64))
+                            for a in (x[n:n + 1, t], Wx, Wh, b, o_prev))
+
+    def next_cell(c_prev):
+        a = xt @ Wxt + (ot * torch.tanh(c_prev)) @ Wht + bt
+        i, f = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H:2 * H])
+        return (f * c_prev + i * torch.tanh(a[:, 2 * H:3 * H]))[0]
+
+    c_prev = torch.tensor(cs[:, t - 1].astype(np.float64))
+    whole = torch.autograd.functional.jacobian(next_cell, c_prev)[:, 0].numpy()
+    a_f = (x[n:n + 1, t] @ Wx + hs[:, t - 1] @ Wh + b)[0, H:2 * H]
+    return {"whole": whole, "direct": np.diag(sigmoid(a_f))}
+
+
 def to_torch_lstm(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray):
     """A one-layer ``torch.nn.LSTM(batch_first=True)`` with these weights (the one converter).
 

@@ -248,3 +248,18 @@ def test_tagger_step_matches_forward_and_trains():
     assert np.mean(losses[-5:]) < np.mean(losses[:5])
     tags = tagging.tag_images(model, data.images[:4])
     assert all(len(set(t)) == len(t) for t in tags)
+
+
+def test_the_summary_prints_this_run_beside_the_recorded_one():
+    from rnnlab.apps import summary
+
+    run = summary.recorded()
+    assert set(run["results"]) == {"translation", "speech", "sentiment, bag of words",
+                                   "sentiment, many-to-one GRU", "tagging"}
+    text = summary.format_summary({"speech": {"digit error rate": 0.25}}, {"speech": 3.0},
+                                  "fast mode", run)
+    speech_row = next(line for line in text.splitlines() if "digit error rate" in line)
+    assert "0.250" in speech_row
+    assert f"{run['results']['speech']['digit error rate']:.3f}" in speech_row
+    assert "-" in next(line for line in text.splitlines() if line.startswith("tagging"))
+    assert "no recorded run" in summary.format_summary({}, {}, "fast mode", {})

@@ -99,3 +99,17 @@ def test_student_functions_are_used_and_checked_before_training():
     assert calls == []  # the plain tanh RNN is never clipped
     experiments.train_one("GRU", 10, 0, "le", config, clip_fn=counting_clip)
     assert calls == [6, 6, 6]  # four GRU tensors and the read-out's two, every step
+
+
+def test_the_recorded_full_run_holds_the_full_grid_and_the_ablation():
+    run = experiments.recorded()
+    for definition, grid in experiments.FULL.items():
+        records = run["records"][definition]
+        assert {(r["model"], r["T"], r["seed"]) for r in records} == {
+            (m, T, s) for m in experiments.MODELS for T in grid["lengths"]
+            for s in run["grids"][definition]["seeds"]}
+        assert run["grids"][definition]["lengths"] == list(grid["lengths"])
+    assert {r["forget_bias"] for r in run["forget_bias"]["records"]} == {0.0, 1.0, 3.0}
+    text = experiments.format_recorded(run)
+    assert "RECORDED" in text and "forget bias +1" in text and "GRU" in text
+    assert "no recorded run" in experiments.format_recorded({})

@@ -157,3 +157,29 @@ def test_bad_input_names_the_argument():
         x = np.zeros((1, 2, 1))
         _, cache = rnnlab.rnn_forward(x, np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((2, 2)), np.zeros(2))
         remedies.truncated_rnn_backward(np.zeros((1, 2, 2)), cache, 0)
+
+
+def test_lstm_cell_jacobian_matches_finite_differences_and_its_direct_path():
+    rng = np.random.default_rng(7)
+    H, t = 5, 4
+    x = rng.standard_normal((2, 8, 3))
+    Wx, Wh, b = (rng.standard_normal(s) for s in [(3, 4 * H), (H, 4 * H), (4 * H,)])
+    jac = remedies.lstm_cell_jacobian(x, Wx, Wh, b, t=t, n=1)
+    zeros = np.zeros((1, H))
+    hs, cs = remedies.lstm_forward(x[1:2, :t], zeros, zeros, Wx, Wh, b)
+    o_prev = hs[:, t - 1] / np.tanh(cs[:, t - 1])  # h_{t-1} = o_{t-1} tanh(c_{t-1})
+
+    def c_next(c_prev, gates_from=None):
+        h_prev = o_prev * np.tanh(c_prev if gates_from is None else gates_from)
+        return remedies.lstm_step_forward(x[1:2, t], h_prev, c_prev, Wx, Wh, b)[1][0]
+
+    eps, c0 = 1e-6, cs[:, t - 1]
+    for name, expected in [("whole", lambda c: c_next(c)),
+                           ("direct", lambda c: c_next(c, gates_from=c0))]:
+        numeric = np.stack([(expected(c0 + eps * e) - expected(c0 - eps * e)) / (2 * eps)
+                            for e in np.eye(H)], axis=1)
+        np.testing.assert_allclose(jac[name], numeric, atol=1e-8,
+                                   err_msg=f"dc_t/dc_(t-1), {name}")
+    assert not np.allclose(jac["whole"], jac["direct"]), "the paths through h_(t-1) count"
+    with pytest.raises(ValueError, match="t is 0"):
+        remedies.lstm_cell_jacobian(x, Wx, Wh, b, t=0)
