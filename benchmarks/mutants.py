@@ -1,15 +1,15 @@
 """Mutation testing of a unit's exercises: how many wrong solutions do the visible tests catch?
 
 For each exercise (an nbgrader solution cell) this makes single-point mutants of the code
-between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` with :mod:`ast`: operator swaps
-(``+ - * / @``), comparison swaps, ``.T`` added to or removed from a matrix product's
-operand, a term dropped from a sum, a call such as ``np.tanh`` or ``np.exp`` removed, an
-index or ``range`` bound off by one, ``+=`` become ``=``, a numeric constant changed and an
-``axis=`` changed. It executes the solution notebook once (fast mode) in one kernel, then for
-each mutant defines the mutated cell, runs the visible part of the exercise's test cells
-(what the student's release holds: everything above ``### BEGIN HIDDEN TESTS``), then, if
-they passed, the whole test cells, and finally defines the original cell again. Only one
-exercise is mutated at a time; later exercises may call earlier ones.
+between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` with :mod:`ast`: operator swaps (``+
+- * / @``), comparison swaps, a statement deleted, ``.T`` added to or removed from a matrix
+product's operand, a term dropped from a sum, a call such as ``np.tanh`` or ``np.exp``
+removed, an index or ``range`` bound off by one, ``+=`` become ``=``, a numeric constant
+changed and an ``axis=`` changed. It executes the solution notebook once (fast mode) in one
+kernel, then for each mutant defines the mutated cell, runs the visible part of the
+exercise's test cells (what the student's release holds: everything above ``### BEGIN HIDDEN
+TESTS``), then, if they passed, the whole test cells, and finally defines the original cell
+again. Only one exercise is mutated at a time; later exercises may call earlier ones.
 
 A mutant that passes every test, hidden ones included, is listed as probably equivalent
 (a human should check) and left out of the visible share's denominator. A mutant that runs
@@ -18,8 +18,9 @@ executed again.
 
     python benchmarks/mutants.py [UNIT ...] [--timeout 30]
 
-writes ``benchmarks/results/mutants-<unit>.json`` per unit and prints the table; with
-``--markdown docs/mutants.md`` it also rewrites that page's table of the units it ran.
+writes ``benchmarks/results/mutants-<unit>.json`` per unit, prints the table and rewrites
+``docs/mutants.md`` from every results file. It exits 1 if an exercise it ran is below the
+target share.
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ COMPARISONS = {ast.Lt: [ast.LtE, ast.Gt], ast.LtE: [ast.Lt, ast.GtE], ast.Gt: [a
                ast.GtE: [ast.Gt, ast.LtE], ast.Eq: [ast.NotEq], ast.NotEq: [ast.Eq],
                ast.Is: [ast.IsNot], ast.IsNot: [ast.Is], ast.In: [ast.NotIn],
                ast.NotIn: [ast.In]}
-NONLINEAR = {"tanh", "exp", "log", "sqrt", "sigmoid", "relu", "abs", "maximum", "minimum",
-             "softmax", "log_softmax", "clip", "sum", "mean", "max", "argmax", "tanh_",
-             "norm", "outer", "transpose", "copy", "flip", "cumsum", "log1p", "expm1"}
+# Calls replaced by their first argument ("removed nonlinearity" and kin).
+NONLINEAR = {"tanh", "exp", "log", "sqrt", "sigmoid", "relu", "abs", "softmax", "log_softmax",
+             "log1p", "expm1", "maximum", "minimum", "clip", "copy", "flip"}
 AXES = [0, 1, 2, -1, -2]
+DELETE = object()  # a mutation that deletes the statement
 
 
 # ---------------------------------------------------------------- the notebook's parts
@@ -111,6 +113,10 @@ class Sites(ast.NodeVisitor):
             if isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, ast.AST):
+                        if isinstance(item, ast.stmt) and len(value) > 1 and self.inside(item) \
+                                and not isinstance(item, ast.Return):
+                            self.found.append(("statement deleted", (*self.path, (field, i)),
+                                               lambda n: DELETE))
                         self.descend(item, (field, i))
             elif isinstance(value, ast.AST):
                 self.descend(value, (field,))
@@ -285,7 +291,9 @@ def mutants(source: str) -> list[dict]:
         step = path[-1]
         old = get(parent, step)
         new = factory(copy.deepcopy(old))
-        if len(step) == 2:
+        if new is DELETE:
+            del getattr(parent, step[0])[step[1]]
+        elif len(step) == 2:
             getattr(parent, step[0])[step[1]] = new
         else:
             setattr(parent, step[0], new)
@@ -358,7 +366,12 @@ def fingerprint(nb, exercise: dict) -> str:
 
 
 def run_unit(unit: str, timeout: float) -> dict:
-    path = ROOT / "solutions" / unit / f"{unit}.ipynb"
+    """The mutation report of ``solutions/<unit>``, as written to the results file."""
+    return run_notebook(ROOT / "solutions" / unit / f"{unit}.ipynb", timeout)
+
+
+def run_notebook(path: Path, timeout: float) -> dict:
+    """Mutate each exercise of the instructor's notebook at ``path`` and run its tests."""
     os.environ["RNNLAB_FAST"] = "1"
     nb = nbformat.read(path, as_version=4)
     started = time.time()
@@ -368,7 +381,8 @@ def run_unit(unit: str, timeout: float) -> dict:
         for exercise in exercises(nb):
             visible = [visible_part(c.source) for _, c in exercise["tests"]]
             full = [c.source for _, c in exercise["tests"]]
-            assert kernel.run("\n".join(visible)) is None, f"{exercise['id']}: visible tests fail"
+            if (problem := kernel.run("\n".join(visible))) is not None:
+                raise RuntimeError(f"{exercise['id']}: the solution fails its tests: {problem}")
             rows = []
             for mutant in mutants(exercise["source"]):
                 caught = kernel.run(mutant["code"]) or next(
@@ -377,8 +391,8 @@ def run_unit(unit: str, timeout: float) -> dict:
                 rows.append({**{k: mutant[k] for k in ("label", "line", "diff")},
                              "visible": caught, "hidden": hidden,
                              "equivalent": not caught and not hidden})
-                restored = kernel.run(exercise["source"])
-                assert restored is None, f"{exercise['id']}: the original fails: {restored}"
+                if (problem := kernel.run(exercise["source"])) is not None:
+                    raise RuntimeError(f"{exercise['id']}: the original cell fails: {problem}")
             n = len(rows)
             eq = sum(r["equivalent"] for r in rows)
             vis = sum(r["visible"] is not None for r in rows)
@@ -389,7 +403,7 @@ def run_unit(unit: str, timeout: float) -> dict:
                             "rows": rows})
     finally:
         kernel.close()
-    return {"unit": unit, "seconds": round(time.time() - started, 1), "timeout": timeout,
+    return {"unit": path.stem, "seconds": round(time.time() - started, 1), "timeout": timeout,
             "target": TARGET, "exercises": results}
 
 
@@ -414,11 +428,33 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
+DOCS_HEAD = """# Mutation testing: do the visible tests catch wrong solutions?
+
+Written by `python benchmarks/mutants.py [UNIT ...]` from `benchmarks/results/mutants-*.json`;
+do not edit by hand. How the mutants are made and run: the docstring of
+`benchmarks/mutants.py`. A mutant is **caught by visible** when the student's release
+(the `_visible` cell and the part of the `_hidden` cell above the hidden tests) fails on
+it; **caught only by hidden** when only the graded hidden tests fail; **probably
+equivalent** when every test passes (a human should check that it computes the same
+thing); these are left out of the **visible share**, the caught-by-visible fraction of the
+rest. Target: at least {target:.0f}% for every exercise. `tests/test_mutants.py` re-runs
+the units it names and fails if an exercise drops below the target.
+"""
+
+
+def write_docs(path: Path) -> None:
+    reports = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("mutants-*.json"))]
+    parts = [DOCS_HEAD.format(target=100 * TARGET)]
+    for report in reports:
+        parts.append(table(report) + f"\n\n(recorded in {report['seconds']} s, per-cell "
+                     f"timeout {report['timeout']:g} s)\n")
+    path.write_text("\n".join(parts))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("units", nargs="*")
     parser.add_argument("--timeout", type=float, default=30.0)
-    parser.add_argument("--markdown", type=Path)
     args = parser.parse_args()
     units = args.units or sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -429,6 +465,7 @@ def main() -> int:
         print(table(report), flush=True)
         print(f"({report['seconds']} s)\n", flush=True)
         below += sum(e["visible_share"] < TARGET for e in report["exercises"])
+        write_docs(ROOT / "docs" / "mutants.md")
     return 1 if below else 0
 
 

@@ -33,24 +33,28 @@ class Mistake(NamedTuple):
 
 
 def recognise(got: object, mistakes: Iterable[Mistake], tol: float) -> Mistake | None:
-    """The first of ``mistakes`` whose answer ``got`` equals within ``max(tol, MATCH_FLOOR)``.
+    """The one mistake whose answer ``got`` equals within ``max(tol, MATCH_FLOOR)``.
 
-    NaN and infinite entries must sit where the mistake's answer has the same ones (an
-    overflowing softmax gives NaN in the same places however it is written).
+    None when no mistake matches, and when several do: on a small case two mistakes can
+    give the same answer (a softmax over time and over the batch when T = N = 1), and then
+    the test cannot tell which one was made. NaN and infinite entries must sit where the
+    mistake's answer has the same ones (an overflowing softmax gives NaN in the same places
+    however it is written).
     """
     got = np.asarray(got)
     if got.dtype.kind not in "fiub":
         return None
-    for mistake in mistakes:
-        wrong = np.asarray(mistake.answer, dtype=np.float64)
-        if wrong.shape != got.shape:
-            continue
-        finite = np.isfinite(wrong)
-        same_specials = np.array_equal(np.isfinite(got), finite) and np.array_equal(
-            got[~finite], wrong[~finite], equal_nan=True)
-        if same_specials and rel_error(got[finite], wrong[finite]) <= max(tol, MATCH_FLOOR):
-            return mistake
-    return None
+    matches = [m for m in mistakes if _equal(got, np.asarray(m.answer, dtype=np.float64), tol)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _equal(got: np.ndarray, wrong: np.ndarray, tol: float) -> bool:
+    if wrong.shape != got.shape:
+        return False
+    finite = np.isfinite(wrong)
+    same_specials = np.array_equal(np.isfinite(got), finite) and np.array_equal(
+        got[~finite], wrong[~finite], equal_nan=True)
+    return same_specials and rel_error(got[finite], wrong[finite]) <= max(tol, MATCH_FLOOR)
 
 
 def message(name: str, mistake: Mistake) -> str:
