@@ -1,15 +1,16 @@
 """Mutation testing of a unit's exercises: how many wrong solutions do the visible tests catch?
 
 For each exercise (an nbgrader solution cell) this makes single-point mutants of the code
-between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` with :mod:`ast`: operator swaps (``+
-- * / @``), comparison swaps, a statement deleted, ``.T`` added to or removed from a matrix
-product's operand, a term dropped from a sum, a call such as ``np.tanh`` or ``np.exp``
-removed, an index or ``range`` bound off by one, ``+=`` become ``=``, a numeric constant
-changed and an ``axis=`` changed. It executes the solution notebook once (fast mode) in one
-kernel, then for each mutant defines the mutated cell, runs the visible part of the
-exercise's test cells (what the student's release holds: everything above ``### BEGIN HIDDEN
-TESTS``), then, if they passed, the whole test cells, and finally defines the original cell
-again. Only one exercise is mutated at a time; later exercises may call earlier ones.
+between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` with :mod:`ast`: operator swaps
+(``+ - * / @``), comparison swaps, a statement deleted, ``.T`` added to or removed from a
+matrix product's operand, a term dropped from a sum, a call such as ``np.tanh`` or
+``np.exp`` removed, an index or ``range`` bound off by one, ``+=`` become ``=``, a numeric
+constant changed and an ``axis=`` changed. It executes the solution notebook once (fast
+mode) in one kernel, then for each mutant defines the mutated cell, runs the visible part
+of the exercise's test cells (what the student's release holds: everything above
+``### BEGIN HIDDEN TESTS``), then, if they passed, the whole test cells, and finally
+defines the original cell again. Only one exercise is mutated at a time; later exercises
+may call earlier ones.
 
 A mutant that passes every test, hidden ones included, is listed as probably equivalent
 (a human should check) and left out of the visible share's denominator. A mutant that runs

@@ -8,6 +8,9 @@ The wrong answers are computed here, from the test's own copies of the inputs: t
 code is never called to build them.
 
 One function per exercise, named after it, one entry per line. Units add a section.
+Being named like the exercises, these functions are hidden from a submission while it is
+graded, as the reference is (:mod:`rnnlab.grader.course`): some wrong answers hold parts
+of the right one.
 """
 
 from __future__ import annotations
