@@ -446,6 +446,9 @@ the units it names and fails if an exercise drops below the target.
 def write_docs(path: Path) -> None:
     reports = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("mutants-*.json"))]
     parts = [DOCS_HEAD.format(target=100 * TARGET)]
+    below = [f"`{r['unit']}` `{e['exercise']}` ({100 * e['visible_share']:.1f}%)"
+             for r in reports for e in r["exercises"] if e["visible_share"] < TARGET]
+    parts.append("Below the target: " + (", ".join(below) if below else "none") + ".\n")
     for report in reports:
         parts.append(table(report) + f"\n\n(recorded in {report['seconds']} s, per-cell "
                      f"timeout {report['timeout']:g} s)\n")
