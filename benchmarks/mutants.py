@@ -3,14 +3,14 @@
 For each exercise (an nbgrader solution cell) this makes single-point mutants of the code
 between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` with :mod:`ast`: operator swaps
 (``+ - * / @``), comparison swaps, a statement deleted, ``.T`` added to or removed from a
-matrix product's operand, a term dropped from a sum, a call such as ``np.tanh`` or
-``np.exp`` removed, an index or ``range`` bound off by one, ``+=`` become ``=``, a numeric
-constant changed and an ``axis=`` changed. It executes the solution notebook once (fast
-mode) in one kernel, then for each mutant defines the mutated cell, runs the visible part
-of the exercise's test cells (what the student's release holds: everything above
-``### BEGIN HIDDEN TESTS``), then, if they passed, the whole test cells, and finally
-defines the original cell again. Only one exercise is mutated at a time; later exercises
-may call earlier ones.
+matrix product's operand, two adjacent indices of an ``einsum`` operand swapped, a term
+dropped from a sum, a call such as ``np.tanh`` or ``np.exp`` removed, an index or
+``range`` bound off by one, ``+=`` become ``=``, a numeric constant changed and an
+``axis=`` (``dim=``) changed. It executes the solution notebook once (fast mode) in one kernel, then
+for each mutant defines the mutated cell, runs the visible part of the exercise's test
+cells (what the student's release holds: everything above ``### BEGIN HIDDEN TESTS``),
+then, if they passed, the whole test cells, and finally defines the original cell again.
+Only one exercise is mutated at a time; later exercises may call earlier ones.
 
 A mutant that passes every test, hidden ones included, is listed as probably equivalent
 (a human should check) and left out of the visible share's denominator. A mutant that runs
@@ -187,6 +187,11 @@ class Sites(ast.NodeVisitor):
         if self.inside(node):
             if name in NONLINEAR and len(node.args) >= 1 and not node.keywords:
                 self.add(f"{name}(...) removed", lambda n: n.args[0])
+            if name == "einsum" and node.args and isinstance(node.args[0], ast.Constant) \
+                    and isinstance(node.args[0].value, str):
+                for spec in einsum_transposes(node.args[0].value):
+                    self.add(f"einsum {node.args[0].value!r} -> {spec!r}", lambda n, spec=spec:
+                             ast.Call(n.func, [ast.Constant(spec), *n.args[1:]], n.keywords))
             if name == "range":
                 for i in range(len(node.args)):
                     for delta in (-1, 1):
@@ -194,15 +199,18 @@ class Sites(ast.NodeVisitor):
                             n.func, [shift(a, d) if j == i else a for j, a in enumerate(n.args)],
                             n.keywords))
             for i, keyword in enumerate(node.keywords):
-                if keyword.arg == "axis" and isinstance(keyword.value, (ast.Constant, ast.UnaryOp)):
+                if keyword.arg in ("axis", "dim") and isinstance(keyword.value,
+                                                                (ast.Constant, ast.UnaryOp)):
                     current = ast.literal_eval(keyword.value)
                     for axis in [a for a in AXES if a != current] + [None]:
-                        self.add(f"axis={current} -> axis={axis}", lambda n, i=i, a=axis: ast.Call(
-                            n.func, n.args, [ast.keyword("axis", ast.Constant(a)) if j == i else k
+                        label = f"{keyword.arg}={current} -> {keyword.arg}={axis}"
+                        self.add(label, lambda n, i=i, a=axis: ast.Call(
+                            n.func, n.args, [ast.keyword(k.arg, ast.Constant(a)) if j == i else k
                                              for j, k in enumerate(n.keywords)]))
-        self.no_constants += any(k.arg == "axis" for k in node.keywords)  # axis: changed above
+        axes = any(k.arg in ("axis", "dim") for k in node.keywords)  # changed above
+        self.no_constants += axes
         self.generic_visit(node)
-        self.no_constants -= any(k.arg == "axis" for k in node.keywords)
+        self.no_constants -= axes
 
     def visit_Subscript(self, node):
         if self.inside(node):
@@ -228,6 +236,19 @@ class Sites(ast.NodeVisitor):
                 for new in ([1.0] if value == 0 else [value * 2, value / 2, 0.0]):
                     self.add(f"{value!r} -> {new!r}", lambda n, v=new: ast.Constant(v))
         self.generic_visit(node)
+
+
+def einsum_transposes(spec: str) -> list[str]:
+    """``spec`` with two adjacent indices of one operand (or of the output) swapped."""
+    inputs, arrow, output = spec.replace(" ", "").partition("->")
+    terms = [*inputs.split(","), *([output] if arrow else [])]
+    found = []
+    for i, term in enumerate(terms):
+        for j in range(len(term) - 1):
+            swapped = term[:j] + term[j + 1] + term[j] + term[j + 2:]
+            new = [*terms[:i], swapped, *terms[i + 1:]]
+            found.append(",".join(new[:len(inputs.split(","))]) + (f"->{new[-1]}" if arrow else ""))
+    return found
 
 
 def index_names(slice_node) -> list[tuple[str, tuple]]:

@@ -81,8 +81,13 @@ def _unroll(step, x: np.ndarray, h0: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- unit 02, forward pass
 
-def rnn_step_forward(x, h_prev, Wx, Wh, b) -> list[Mistake]:
-    """What common mistakes in ``h_next = tanh(x @ Wx + h_prev @ Wh + b)`` return."""
+def rnn_step_forward(x: np.ndarray, h_prev: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
+                     b: np.ndarray) -> list[Mistake]:
+    """What common mistakes in ``h_next = tanh(x @ Wx + h_prev @ Wh + b)`` return.
+
+    Shapes as the exercise's: ``x (N, D)``, ``h_prev (N, H)``, ``Wx (D, H)``, ``Wh (H, H)``,
+    ``b (H,)``; every answer is ``(N, H)``.
+    """
     return [
         Mistake("transposed_Wh", "with Wh transposed (h_prev @ Wh.T instead of h_prev @ Wh)",
                 np.tanh(x @ Wx + h_prev @ Wh.T + b)),
@@ -96,8 +101,13 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b) -> list[Mistake]:
     ]
 
 
-def rnn_forward(x, h0, Wx, Wh, b) -> list[Mistake]:
-    """What common mistakes in unrolling the recurrence over ``x: (N, T, D)`` return."""
+def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
+                b: np.ndarray) -> list[Mistake]:
+    """What common mistakes in unrolling the recurrence return.
+
+    Shapes as the exercise's: ``x (N, T, D)``, ``h0 (N, H)``, ``Wx (D, H)``, ``Wh (H, H)``,
+    ``b (H,)``; the answers are ``(N, T, H)`` but for ``last_state_only``, ``(N, H)``.
+    """
     def run(x_at, h_first=h0, W=Wh, reset=False):
         return _unroll(lambda t, h: np.tanh(x_at(t) @ Wx + (h0 if reset else h) @ W + b),
                        x, h_first)
@@ -125,8 +135,12 @@ def rnn_forward(x, h0, Wx, Wh, b) -> list[Mistake]:
     ]
 
 
-def output_layer(hs, Wy, by) -> list[Mistake]:
-    """What common mistakes in ``softmax(hs @ Wy + by)`` over the last axis return."""
+def output_layer(hs: np.ndarray, Wy: np.ndarray, by: np.ndarray) -> list[Mistake]:
+    """What common mistakes in ``softmax(hs @ Wy + by)`` over the last axis return.
+
+    Shapes as the exercise's: ``hs (N, T, H)``, ``Wy (H, V)``, ``by (V,)``; every answer is
+    ``(N, T, V)``.
+    """
     scores = hs @ Wy + by
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(scores)

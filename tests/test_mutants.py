@@ -52,6 +52,11 @@ def test_each_kind_of_mutation_is_made_inside_the_solution_only():
     assert len({m["code"] for m in found}) == len(found), "mutants are distinct"
 
 
+def test_einsum_indices_are_transposed():
+    assert mutants.einsum_transposes("ns,nsh->nh") == [
+        "sn,nsh->nh", "ns,snh->nh", "ns,nhs->nh", "ns,nsh->hn"]
+
+
 def test_a_looping_mutant_is_caught_by_its_timeout_and_the_kernel_restarts(tmp_path):
     def cell(source, grade_id, **flags):
         c = nbformat.v4.new_code_cell(source)
