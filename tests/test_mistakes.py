@@ -18,6 +18,7 @@ from conftest import ROOT
 
 from rnnlab import mistakes
 from rnnlab.checks import assert_close
+from rnnlab.mistakes import unit02
 
 TAG = re.compile(r"\[mistake: ([A-Za-z0-9_.-]+)\]")
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -168,7 +169,7 @@ def test_every_catalogued_mistake_is_tested(unit, notebook_namespace):
               "rnn_forward": [(2, 5, 3), (2, 4), (3, 4), (4, 4), (4,)],
               "output_layer": [(2, 3, 4), (4, 5), (5,)]}
     for exercise, shapes in inputs.items():
-        catalogue = getattr(mistakes, exercise)(*(rng.standard_normal(s) for s in shapes))
+        catalogue = getattr(unit02, exercise)(*(rng.standard_normal(s) for s in shapes))
         ids = [m.id for m in catalogue]
         assert len(ids) >= 3 and len(set(ids)) == len(ids), ids
         assert all(mistakes.ID_PATTERN.fullmatch(i) for i in ids), ids
