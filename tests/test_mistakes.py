@@ -7,21 +7,14 @@ answers independently from the test's inputs. A catalogue entry without a studen
 here fails ``test_every_catalogued_mistake_is_tested``.
 """
 
-import re
-from textwrap import dedent
 
-import matplotlib
-import nbformat
 import numpy as np
 import pytest
-from conftest import ROOT
+from named_mistakes import TAG, UnitMistakes
 
 from rnnlab import mistakes
 from rnnlab.checks import assert_close
 from rnnlab.mistakes import unit02
-
-TAG = re.compile(r"\[mistake: ([A-Za-z0-9_.-]+)\]")
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 # unit -> exercise -> mistake id -> the student's wrong function
 STUDENTS = {"02_rnn_forward": {
@@ -104,77 +97,20 @@ STUDENTS = {"02_rnn_forward": {
 }}
 SIGNATURES = {"rnn_step_forward": "x, h_prev, Wx, Wh, b", "rnn_forward": "x, h0, Wx, Wh, b",
               "output_layer": "hs, Wy, by"}
-CASES = [(unit, exercise, mistake) for unit, by_exercise in STUDENTS.items()
-         for exercise, by_id in by_exercise.items() for mistake in by_id]
+# The shapes of the arguments a catalogue is built from, to list its ids.
+INPUTS = {"rnn_step_forward": [(2, 3), (2, 4), (3, 4), (4, 4), (4,)],
+          "rnn_forward": [(2, 5, 3), (2, 4), (3, 4), (4, 4), (4,)],
+          "output_layer": [(2, 3, 4), (4, 5), (5,)]}
+UNIT = UnitMistakes("02_rnn_forward", unit02, SIGNATURES, STUDENTS["02_rnn_forward"], INPUTS)
 
 
-def cells(unit):
-    nb = nbformat.read(ROOT / "solutions" / unit / f"{unit}.ipynb", as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if "grade_id" in c.metadata.get("nbgrader", {})}
+@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
+def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
+    UNIT.check_named(exercise, mistake)
 
 
-@pytest.fixture(scope="module")
-def notebook_namespace():
-    """unit -> a function making a namespace where the setup and every solution ran."""
-    made = {}
-
-    def make(unit):
-        if unit not in made:
-            namespace = {}
-            with matplotlib.rc_context():  # the setup cell's plot style stays in the cell
-                exec(cells(unit)["setup"], namespace)
-            for exercise in STUDENTS[unit]:
-                exec(cells(unit)[exercise], namespace)
-            made[unit] = namespace
-        return dict(made[unit])
-    return make
-
-
-def student(exercise, body):
-    body = dedent(body).strip()
-    return f"def {exercise}({SIGNATURES[exercise]}):\n" + "\n".join(
-        "    " + line for line in body.splitlines())
-
-
-def failure(source, namespace):
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):  # a student's overflowing softmax
-            exec(source, namespace)
-    except AssertionError as error:
-        return str(error)
-    return None
-
-
-@pytest.mark.parametrize(("unit", "exercise", "mistake"), CASES)
-def test_the_visible_and_the_hidden_tests_name_the_mistake(unit, exercise, mistake,
-                                                            notebook_namespace):
-    namespace = notebook_namespace(unit)
-    exec(student(exercise, STUDENTS[unit][exercise][mistake]), namespace)
-    tests = [s for grade_id, s in cells(unit).items() if grade_id.startswith(f"test_{exercise}_")]
-    visible = "\n".join(s.split(HIDDEN_BEGIN)[0] for s in tests)
-    hidden = "\n".join(s.split(HIDDEN_BEGIN)[1].split(HIDDEN_END)[0] for s in tests
-                       if HIDDEN_BEGIN in s)
-    for part, source in [("visible", visible), ("hidden", hidden)]:
-        message = failure(source, dict(namespace))
-        assert message is not None, f"the {part} tests pass {mistake}"
-        assert TAG.findall(message) == [mistake], f"{part}: {message}"
-
-
-@pytest.mark.parametrize("unit", sorted(STUDENTS))
-def test_every_catalogued_mistake_is_tested(unit, notebook_namespace):
-    namespace = notebook_namespace(unit)
-    rng = np.random.default_rng(0)
-    inputs = {"rnn_step_forward": [(2, 3), (2, 4), (3, 4), (4, 4), (4,)],
-              "rnn_forward": [(2, 5, 3), (2, 4), (3, 4), (4, 4), (4,)],
-              "output_layer": [(2, 3, 4), (4, 5), (5,)]}
-    for exercise, shapes in inputs.items():
-        catalogue = getattr(unit02, exercise)(*(rng.standard_normal(s) for s in shapes))
-        ids = [m.id for m in catalogue]
-        assert len(ids) >= 3 and len(set(ids)) == len(ids), ids
-        assert all(mistakes.ID_PATTERN.fullmatch(i) for i in ids), ids
-        assert set(ids) == set(STUDENTS[unit][exercise]), exercise
-        assert callable(namespace[exercise])
+def test_every_catalogued_mistake_is_tested():
+    UNIT.check_catalogue()
 
 
 def test_a_right_answer_is_never_named_and_an_unknown_wrong_one_gets_no_tag():
