@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from rnnlab.data.adding import adding_problem
 from rnnlab.optim import adam_step
@@ -144,7 +145,8 @@ def to_torch_gru_cell(Wx: np.ndarray, Wh: np.ndarray, bx: np.ndarray, bh: np.nda
 
 def train_lstm_adding(T: int, steps: int, step_forward: Callable = lstm_step_forward,
                       step_backward: Callable = lstm_step_backward, H: int = 16, N: int = 32,
-                      lr: float = 1e-2, forget_bias: float = 1.0, seed: int = 0) -> np.ndarray:
+                      lr: float = 1e-2, forget_bias: float = 1.0, seed: int = 0,
+                      progress: bool = True) -> np.ndarray:
     """Train a NumPy LSTM with a linear read-out of its last state on the adding problem
     (Le et al.'s definition) with Adam; return the training MSE of every step.
 
@@ -162,7 +164,7 @@ def train_lstm_adding(T: int, steps: int, step_forward: Callable = lstm_step_for
     second = {k: np.zeros_like(v) for k, v in params.items()}
     zeros = np.zeros((N, H))
     losses = np.empty(steps)
-    for step in range(steps):
+    for step in tqdm(range(steps), desc=f"NumPy LSTM, T={T}", disable=not progress):
         x, y = adding_problem(N, T, rng, dtype=np.float64)
         state = (zeros, zeros)
         for t in range(T):
