@@ -77,6 +77,25 @@ def lstm_step_backward(dh_next: np.ndarray, dc_next: np.ndarray, x: np.ndarray,
     return LSTMStepGrads(da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h_prev.T @ da, da.sum(axis=0))
 
 
+def lstm_step_grads_torch(dh_next: np.ndarray, dc_next: np.ndarray, x: np.ndarray,
+                          h_prev: np.ndarray, c_prev: np.ndarray, Wx: np.ndarray,
+                          Wh: np.ndarray, b: np.ndarray) -> LSTMStepGrads:
+    """:func:`lstm_step_backward`'s gradients by autograd through ``torch.nn.LSTM`` (one
+    step, the same weights): what the tests check a hand-written backward pass against."""
+    import torch
+
+    from rnnlab.remedies import to_torch_lstm
+
+    lstm = to_torch_lstm(Wx, Wh, b)
+    xt = torch.tensor(x[:, None], requires_grad=True)
+    ht, ct = (torch.tensor(a[None], requires_grad=True) for a in (h_prev, c_prev))
+    _, (h_next, c_next) = lstm(xt, (ht, ct))
+    (h_next[0] * torch.from_numpy(dh_next) + c_next[0] * torch.from_numpy(dc_next)).sum().backward()
+    return LSTMStepGrads(xt.grad[:, 0].numpy(), ht.grad[0].numpy(), ct.grad[0].numpy(),
+                         lstm.weight_ih_l0.grad.T.numpy(), lstm.weight_hh_l0.grad.T.numpy(),
+                         lstm.bias_ih_l0.grad.numpy())
+
+
 def lstm_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
                   Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
                   step_forward: Callable = lstm_step_forward,
@@ -96,9 +115,10 @@ def lstm_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, c0: np.ndarray
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
     dh, dc = np.zeros_like(h0), np.zeros_like(c0)
     for t in reversed(range(sizes["T"])):
-        step = step_backward(dhs[:, t] + dh, dc, x[:, t], *states[t], Wx, Wh, b)
-        dx[:, t], dh, dc = step.dx, step.dh_prev, step.dc_prev
-        dWx, dWh, db = dWx + step.dWx, dWh + step.dWh, db + step.db
+        # Unpacked by position: a notebook's step returns a plain tuple.
+        dx[:, t], dh, dc, step_dWx, step_dWh, step_db = step_backward(
+            dhs[:, t] + dh, dc, x[:, t], *states[t], Wx, Wh, b)
+        dWx, dWh, db = dWx + step_dWx, dWh + step_dWh, db + step_db
     return LSTMStepGrads(dx, dh, dc, dWx, dWh, db)
 
 
