@@ -22,7 +22,13 @@ from tqdm.auto import tqdm
 
 from rnnlab.backends import get_backend
 from rnnlab.optim import adagrad_step
-from rnnlab.reference import output_backward, output_forward, softmax, temporal_softmax_loss
+from rnnlab.reference import (
+    output_backward,
+    output_forward,
+    rnn_forward,
+    softmax,
+    temporal_softmax_loss,
+)
 from rnnlab.validation import check_arrays
 from rnnlab.weights import init_rnn, xavier
 
@@ -116,6 +122,27 @@ def loss_and_grads(params: CharParams, inputs: np.ndarray, targets: np.ndarray,
     _, _, dWx, dWh, db = rnn.rnn_backward(dhs, cache)
     h_last = hs[:, -1].copy() if hs.shape[1] else h0.copy()
     return loss, CharParams(dWx, dWh, db, dWy, dby), h_last
+
+
+def evaluate(params: CharParams, ids: np.ndarray) -> float:
+    """Mean loss per character (nats) of predicting ``ids[1:]`` from ``ids[:-1]``.
+
+    A forward pass only, over the whole text as one sequence from a zero state (the
+    reference's ``rnn_forward``, output layer and loss). ``exp`` of it is the model's
+    perplexity on that text: the number of equally likely characters it is as unsure as.
+    Evaluate on text the model was not trained on (a validation split) to see whether it
+    generalises or only memorises.
+    """
+    check_arrays(ids=(ids, "L", "iu"))
+    if len(ids) < 2:
+        raise ValueError(f"ids has shape {ids.shape}; expected (L,) with L >= 2")
+    h0 = np.zeros((1, params.Wh.shape[0]), dtype=params.Wh.dtype)
+    _check_batch(params, ids[None, :-1], ids[None, 1:], h0, "numpy")
+    x = one_hot(ids[None, :-1], params.Wx.shape[0], params.Wx.dtype)
+    hs, _ = rnn_forward(x, h0, params.Wx, params.Wh, params.b)
+    scores, _ = output_forward(hs, params.Wy, params.by)
+    loss, _ = temporal_softmax_loss(scores, ids[None, 1:])
+    return float(loss) / (len(ids) - 1)
 
 
 def sample(params: CharParams, h: np.ndarray, first_id: int, n: int,

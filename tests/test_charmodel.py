@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from test_kernels import TOL, scaled_error
 
-from rnnlab.charmodel import CharParams, init_char_model, loss_and_grads, one_hot, sample, train
+from rnnlab.charmodel import (
+    CharParams,
+    evaluate,
+    init_char_model,
+    loss_and_grads,
+    one_hot,
+    sample,
+    train,
+)
 from rnnlab.gradcheck import numeric_gradient, rel_error
 
 
@@ -129,6 +137,24 @@ def test_train_lowers_the_loss_on_a_repeating_text():
     params = init_char_model(6, 16, np.random.default_rng(0))
     losses = train(params, text, 150, seq_length=10, lr=0.1, backend="numba", progress=False)
     assert np.mean(losses[-10:]) < 0.2 * np.mean(losses[:10])
+
+
+def test_evaluate_is_the_loss_per_character_and_sees_generalisation():
+    params, *_ = small_problem(V=5, H=3)
+    ids = np.random.default_rng(1).integers(0, 5, 30)
+    loss, _, _ = loss_and_grads(params, ids[None, :-1], ids[None, 1:], np.zeros((1, 3)))
+    assert evaluate(params, ids) == pytest.approx(loss / 29, rel=1e-12)
+    # Trained on a repeating text, the model predicts more of it well (held-out copies)
+    # but not a shuffled text of the same characters.
+    text = np.tile(np.arange(6), 40)
+    params = init_char_model(6, 16, np.random.default_rng(0))
+    before = evaluate(params, np.tile(np.arange(6), 5))
+    train(params, text, 150, seq_length=10, lr=0.1, backend="numba", progress=False)
+    assert evaluate(params, np.tile(np.arange(6), 5)) < 0.2 * before
+    assert evaluate(params, np.random.default_rng(2).permutation(np.tile(np.arange(6), 5))) \
+        > before
+    with pytest.raises(ValueError, match="L >= 2"):
+        evaluate(params, np.array([1]))
 
 
 def train_both(start, text, steps, **options):
