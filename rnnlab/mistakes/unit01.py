@@ -65,14 +65,14 @@ def memory_behaviour(Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray, singular: in
             out.append(h[0])
         return np.array(out)
 
-    checks = []
+    reads, holds = [], []
     for subject, sign in ((plural, 1.0), (singular, -1.0)):
         hs = sign * states([subject] + [filler] * GAP)
-        checks += [hs[0] > 0.5, bool(np.all(hs[1:] > 0.5))]
-    checks = [checks[0], checks[2], checks[1], checks[3]]
-    for first, then, sign in ((singular, plural, 1.0), (plural, singular, -1.0)):
-        checks.append(sign * states([first] + [filler] * GAP + [then])[-1] > 0.5)
-    return np.array(checks, dtype=np.float64)
+        reads.append(hs[0] > 0.5)
+        holds.append(np.all(hs[1:] > 0.5))
+    overrides = [sign * states([first] + [filler] * GAP + [then])[-1] > 0.5
+                 for first, then, sign in ((singular, plural, 1.0), (plural, singular, -1.0))]
+    return np.array(reads + holds + overrides, dtype=np.float64)
 
 
 def memory_cell_weights(V: int, singular: int, plural: int) -> list[Mistake]:
