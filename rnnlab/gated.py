@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from rnnlab.data.adding import adding_problem
 from rnnlab.optim import adam_step
@@ -76,6 +77,25 @@ def lstm_step_backward(dh_next: np.ndarray, dc_next: np.ndarray, x: np.ndarray,
     return LSTMStepGrads(da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h_prev.T @ da, da.sum(axis=0))
 
 
+def lstm_step_grads_torch(dh_next: np.ndarray, dc_next: np.ndarray, x: np.ndarray,
+                          h_prev: np.ndarray, c_prev: np.ndarray, Wx: np.ndarray,
+                          Wh: np.ndarray, b: np.ndarray) -> LSTMStepGrads:
+    """:func:`lstm_step_backward`'s gradients by autograd through ``torch.nn.LSTM`` (one
+    step, the same weights): what the tests check a hand-written backward pass against."""
+    import torch
+
+    from rnnlab.remedies import to_torch_lstm
+
+    lstm = to_torch_lstm(Wx, Wh, b)
+    xt = torch.tensor(x[:, None], requires_grad=True)
+    ht, ct = (torch.tensor(a[None], requires_grad=True) for a in (h_prev, c_prev))
+    _, (h_next, c_next) = lstm(xt, (ht, ct))
+    (h_next[0] * torch.from_numpy(dh_next) + c_next[0] * torch.from_numpy(dc_next)).sum().backward()
+    return LSTMStepGrads(xt.grad[:, 0].numpy(), ht.grad[0].numpy(), ct.grad[0].numpy(),
+                         lstm.weight_ih_l0.grad.T.numpy(), lstm.weight_hh_l0.grad.T.numpy(),
+                         lstm.bias_ih_l0.grad.numpy())
+
+
 def lstm_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, c0: np.ndarray,
                   Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
                   step_forward: Callable = lstm_step_forward,
@@ -95,9 +115,10 @@ def lstm_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, c0: np.ndarray
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
     dh, dc = np.zeros_like(h0), np.zeros_like(c0)
     for t in reversed(range(sizes["T"])):
-        step = step_backward(dhs[:, t] + dh, dc, x[:, t], *states[t], Wx, Wh, b)
-        dx[:, t], dh, dc = step.dx, step.dh_prev, step.dc_prev
-        dWx, dWh, db = dWx + step.dWx, dWh + step.dWh, db + step.db
+        # Unpacked by position: a notebook's step returns a plain tuple.
+        dx[:, t], dh, dc, step_dWx, step_dWh, step_db = step_backward(
+            dhs[:, t] + dh, dc, x[:, t], *states[t], Wx, Wh, b)
+        dWx, dWh, db = dWx + step_dWx, dWh + step_dWh, db + step_db
     return LSTMStepGrads(dx, dh, dc, dWx, dWh, db)
 
 
@@ -144,7 +165,8 @@ def to_torch_gru_cell(Wx: np.ndarray, Wh: np.ndarray, bx: np.ndarray, bh: np.nda
 
 def train_lstm_adding(T: int, steps: int, step_forward: Callable = lstm_step_forward,
                       step_backward: Callable = lstm_step_backward, H: int = 16, N: int = 32,
-                      lr: float = 1e-2, forget_bias: float = 1.0, seed: int = 0) -> np.ndarray:
+                      lr: float = 1e-2, forget_bias: float = 1.0, seed: int = 0,
+                      progress: bool = True) -> np.ndarray:
     """Train a NumPy LSTM with a linear read-out of its last state on the adding problem
     (Le et al.'s definition) with Adam; return the training MSE of every step.
 
@@ -162,7 +184,7 @@ def train_lstm_adding(T: int, steps: int, step_forward: Callable = lstm_step_for
     second = {k: np.zeros_like(v) for k, v in params.items()}
     zeros = np.zeros((N, H))
     losses = np.empty(steps)
-    for step in range(steps):
+    for step in tqdm(range(steps), desc=f"NumPy LSTM, T={T}", disable=not progress):
         x, y = adding_problem(N, T, rng, dtype=np.float64)
         state = (zeros, zeros)
         for t in range(T):

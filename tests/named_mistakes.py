@@ -49,7 +49,8 @@ class UnitMistakes:
     ``students``: exercise -> mistake id -> the wrong function's body.
     ``signatures``: exercise -> its parameter list. ``inputs``: exercise -> the shapes of
     standard-normal arguments to build its catalogue from, or a function of a random
-    generator returning the arguments.
+    generator returning the arguments. A catalogue function returns a list of mistakes,
+    or, for an exercise with several outputs, a dict of one such list per output.
     """
 
     def __init__(self, unit: str, catalogue: ModuleType, signatures: dict[str, str],
@@ -96,7 +97,12 @@ class UnitMistakes:
         rng = np.random.default_rng(0)
         for exercise, spec in self.inputs.items():
             args = spec(rng) if callable(spec) else [rng.standard_normal(s) for s in spec]
-            ids = [m.id for m in getattr(self.catalogue, exercise)(*args)]
+            found = getattr(self.catalogue, exercise)(*args)
+            if isinstance(found, dict):  # one list per output, the same mistakes in each
+                lists = [[m.id for m in named] for named in found.values()]
+                assert all(ids == lists[0] for ids in lists), lists
+                found = next(iter(found.values()))
+            ids = [m.id for m in found]
             assert len(ids) >= 3 and len(set(ids)) == len(ids), ids
             assert all(mistakes.ID_PATTERN.fullmatch(i) for i in ids), ids
             assert set(ids) == set(self.students[exercise]), exercise

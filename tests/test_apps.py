@@ -84,6 +84,68 @@ def test_greedy_decode_reference_on_tables():
     assert translation.greedy_decode(model, src, 0, 1, 2) == [[], [], []]
 
 
+def exhaustive_decode(table: torch.Tensor, max_len: int, bos: int, eos: int,
+                      alpha: float) -> list[int]:
+    """The best sentence of a one-table model by trying every one (the test's own search)."""
+    logp = torch.log_softmax(table.double(), dim=-1)
+    best = (-math.inf, [])
+    frontier = [([], 0.0)]
+    while frontier:
+        tokens, total = frontier.pop()
+        prev = tokens[-1] if tokens else bos
+        for w in range(table.shape[0]):
+            score = total + float(logp[prev, w])
+            if w == eos or len(tokens) + 1 >= max_len:
+                ended = tokens if w == eos else [*tokens, w]
+                best = max(best, (score / (len(tokens) + 1) ** alpha, ended))
+            else:
+                frontier.append(([*tokens, w], score))
+    return best[1]
+
+
+def test_beam_search_is_exhaustive_search_with_a_wide_beam_and_greedy_with_one():
+    g = torch.Generator().manual_seed(0)
+    for _ in range(6):
+        tables = 3 * torch.randn(2, 5, 5, generator=g)
+        model = TableModel(tables)
+        src = torch.tensor([[0], [1]])
+        for alpha in (0.0, 1.0):
+            got = translation.beam_search_decode(model, src, 3, 1, 2, beam=200, alpha=alpha)
+            assert got == [exhaustive_decode(tables[k], 3, 1, 2, alpha) for k in (0, 1)]
+        assert translation.beam_search_decode(model, src, 4, 1, 2, beam=1) == \
+            translation.greedy_decode(model, src, 4, 1, 2)
+    assert translation.beam_search_decode(model, src, 0, 1, 2) == [[], []]
+
+
+def test_beam_search_finds_what_greedy_misses_and_length_normalisation_matters():
+    # After <bos> (1), word 3 is a little likelier than word 4; after 3 every word is
+    # equally likely (a dead end), after 4 <eos> (2) is almost certain.
+    table = torch.full((6, 6), -20.0)
+    table[1, 3], table[1, 4] = 0.1, 0.0
+    table[3] = 0.0
+    table[4, 2] = 10.0
+    model = TableModel(table[None])
+    src = torch.tensor([[0]])
+    assert translation.greedy_decode(model, src, 3, 1, 2)[0][0] == 3  # into the dead end
+    assert translation.beam_search_decode(model, src, 3, 1, 2, beam=2) == [[4]]
+    # Raw log-probabilities prefer stopping early; normalised, a longer sure sentence wins.
+    table = torch.full((6, 6), -20.0)
+    table[1, 2], table[1, 3] = 0.0, 0.0  # stop now (1/2) or go on (1/2) ...
+    table[3, 4], table[4, 2] = 10.0, 10.0  # ... to a sure 3, 4, <eos>
+    model = TableModel(table[None])
+    assert translation.beam_search_decode(model, src, 5, 1, 2, beam=3, alpha=0.0) == [[]]
+    assert translation.beam_search_decode(model, src, 5, 1, 2, beam=3, alpha=1.0) == [[3, 4]]
+
+
+def test_beam_search_on_a_translator_with_one_beam_is_greedy():
+    torch.manual_seed(0)
+    model = translation.Translator(9, 11, emb=6, hidden=10).eval()
+    src = torch.tensor([[4, 5, 6, 0], [7, 8, 0, 0]])
+    with torch.no_grad():
+        assert translation.beam_search_decode(model, src, 6, 1, 2, beam=1) == \
+            translation.greedy_decode(model, src, 6, 1, 2)
+
+
 def test_translator_encoder_ignores_padding_and_step_matches_forward():
     torch.manual_seed(0)
     model = translation.Translator(9, 11, emb=6, hidden=10).eval()

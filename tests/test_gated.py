@@ -101,14 +101,14 @@ def test_numpy_lstm_learns_the_adding_problem_through_its_backward_pass():
     """Trained through lstm_step_backward it ends far below the baseline MSE of 1/6; with a
     backward pass that passes no gradient, only the read-out learns: it stays at the
     baseline."""
-    solved = gated.train_lstm_adding(T=20, steps=300)
+    solved = gated.train_lstm_adding(T=20, steps=300, progress=False)
     assert solved[-50:].mean() < 0.1 * LE_BASELINE_MSE
 
     def no_gradient(dh_next, dc_next, x, h_prev, c_prev, Wx, Wh, b):
         step = gated.lstm_step_backward(dh_next, dc_next, x, h_prev, c_prev, Wx, Wh, b)
         return step._replace(**{k: np.zeros_like(v) for k, v in step._asdict().items()})
 
-    stuck = gated.train_lstm_adding(T=20, steps=300, step_backward=no_gradient)
+    stuck = gated.train_lstm_adding(T=20, steps=300, step_backward=no_gradient, progress=False)
     assert stuck[-50:].mean() > 0.6 * LE_BASELINE_MSE
 
 

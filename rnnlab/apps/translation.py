@@ -123,6 +123,55 @@ def greedy_decode(model: nn.Module, src: torch.Tensor, max_len: int, bos: int,
     return out
 
 
+def beam_search_decode(model: nn.Module, src: torch.Tensor, max_len: int, bos: int, eos: int,
+                       beam: int = 4, alpha: float = 1.0) -> list[list[int]]:
+    """Reference beam search (unit 07's exercise): keep the ``beam`` best partial sentences.
+
+    Parameters
+    ----------
+    model, src, max_len, bos, eos : as in :func:`greedy_decode`.
+    beam : how many partial sentences each sentence keeps at every step.
+    alpha : length normalisation: a finished sentence of ``L`` tokens (``<eos>`` counted,
+        so ``L >= 1``) scores ``log p / L**alpha``; 0 compares raw log-probabilities,
+        which favour short sentences.
+
+    Returns
+    -------
+    list of N lists of ints, as :func:`greedy_decode`. With ``beam=1`` it is greedy
+    decoding.
+
+    Notes
+    -----
+    Each step extends every live hypothesis by every word with its log-probability
+    (``log_softmax`` of the scores) and keeps the ``beam`` best by total log-probability.
+    A hypothesis that emits ``<eos>``, or reaches ``max_len`` tokens, is finished; the search
+    stops when ``beam`` hypotheses are finished or none is live, and returns the finished one
+    with the best normalised score.
+    """
+    out: list[list[int]] = []
+    for n in range(src.shape[0] if max_len > 0 else 0):
+        state = model.encode(src[n:n + 1])
+        live = [([], 0.0, state)]  # (tokens, log-probability, decoder state)
+        finished: list[tuple[float, list[int]]] = []
+        while live and len(finished) < beam:
+            steps = [model.step(torch.tensor([tokens[-1] if tokens else bos]), state)
+                     for tokens, _, state in live]  # one hypothesis at a time: any state
+            candidates = [(total + logp, k, w) for k, ((_, total, _), (scores, _)) in
+                          enumerate(zip(live, steps)) for w, logp in
+                          enumerate(torch.log_softmax(scores[0].double(), dim=-1).tolist())]
+            live_next = []
+            for total, k, w in sorted(candidates, key=lambda c: -c[0])[:beam]:
+                tokens = live[k][0] if w == eos else [*live[k][0], w]
+                length = len(live[k][0]) + 1  # tokens emitted, <eos> included
+                if w == eos or length >= max_len:
+                    finished.append((total / length**alpha, tokens))
+                else:
+                    live_next.append((tokens, total, steps[k][1]))
+            live = live_next
+        out.append(max(finished, key=lambda f: f[0])[1])
+    return out if max_len > 0 else [[] for _ in range(src.shape[0])]
+
+
 def translate(model: Translator, sentences: Sequence[Sequence[str]], src_vocab: Vocab,
               tgt_vocab: Vocab, max_len: int = 20, decode=greedy_decode) -> list[list[str]]:
     """Translate token lists with ``decode`` (by default the reference greedy decoder)."""
