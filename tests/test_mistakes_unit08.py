@@ -105,10 +105,8 @@ def test_every_catalogued_mistake_is_tested():
     UNIT.check_catalogue()
 
 
-def test_the_weights_part_of_the_decoder_catalogue_has_the_same_mistakes():
-    args = decoder_inputs(np.random.default_rng(1))
-    logits = unit08.attention_decoder_forward(*args)
-    weights = unit08.attention_decoder_forward(*args, part="weights")
-    assert [m.id for m in logits] == [m.id for m in weights]
-    assert {m.answer.shape for m in logits} == {(2, 2, 5)}
-    assert {m.answer.shape for m in weights} == {(2, 2, 3)}
+def test_the_decoder_catalogue_has_one_list_per_output_with_the_same_mistakes():
+    named = unit08.attention_decoder_forward(*decoder_inputs(np.random.default_rng(1)))
+    assert [m.id for m in named["logits"]] == [m.id for m in named["weights"]]
+    assert {m.answer.shape for m in named["logits"]} == {(2, 2, 5)}
+    assert {m.answer.shape for m in named["weights"]} == {(2, 2, 3)}

@@ -74,12 +74,12 @@ def attention_context(weights: np.ndarray, values: np.ndarray) -> list[Mistake]:
 
 
 def attention_decoder_forward(decoder, enc_states: torch.Tensor, src_mask: torch.Tensor,
-                              h0: torch.Tensor, tgt_in: torch.Tensor,
-                              part: str = "logits") -> list[Mistake]:
-    """What common mistakes in the attending decoder's loop return, as NumPy arrays.
+                              h0: torch.Tensor,
+                              tgt_in: torch.Tensor) -> dict[str, list[Mistake]]:
+    """What common mistakes in the attending decoder's loop return, per output.
 
-    ``part``: ``"logits"`` for the ``(N, T, V)`` logits' answers, ``"weights"`` for the
-    ``(N, T, S)`` attention weights'. Inputs as the exercise's.
+    Inputs as the exercise's; returns ``{"logits": [...], "weights": [...]}``, the answers
+    NumPy arrays of shapes ``(N, T, V)`` and ``(N, T, S)``.
     """
     def run(query_from="before", carry=True, mask=True, cell_order="ec", out_order="hc"):
         keys = decoder.key(enc_states)
@@ -103,21 +103,23 @@ def attention_decoder_forward(decoder, enc_states: torch.Tensor, src_mask: torch
             logits.append(decoder.out(torch.cat([h, c] if out_order == "hc" else [c, h], -1)))
             weights.append(a)
             c_prev = c
-        answer = torch.stack(logits if part == "logits" else weights, dim=1)
-        return answer.detach().numpy().astype(np.float64)
+        return {"logits": torch.stack(logits, dim=1).numpy().astype(np.float64),
+                "weights": torch.stack(weights, dim=1).numpy().astype(np.float64)}
 
     with torch.no_grad():
-        return [
-            Mistake("mask_ignored", "with the softmax over every source position, padding "
-                    "included: use masked_softmax", run(mask=False)),
-            Mistake("query_is_h0", "when every step's query is h0 instead of the state "
-                    "h_{t-1} before the step", run(query_from="h0")),
-            Mistake("state_not_carried", "when every step's cell starts again from h0 "
-                    "instead of h_{t-1}", run(carry=False)),
-            Mistake("query_after_step", "when the cell runs first (with the previous "
-                    "context) and the new state h_t is the query", run(query_from="after")),
-            Mistake("cell_input_swapped", "with the cell reading cat([c_t, embed]) instead of "
-                    "cat([embed(y_t), c_t])", run(cell_order="ce")),
-            Mistake("output_input_swapped", "with the output layer reading cat([c_t, h_t]) "
-                    "instead of cat([h_t, c_t])", run(out_order="ch")),
+        wrong = [
+            ("mask_ignored", "with the softmax over every source position, padding included: "
+             "use masked_softmax", run(mask=False)),
+            ("query_is_h0", "when every step's query is h0 instead of the state h_{t-1} "
+             "before the step", run(query_from="h0")),
+            ("state_not_carried", "when every step's cell starts again from h0 instead of "
+             "h_{t-1}", run(carry=False)),
+            ("query_after_step", "when the cell runs first (with the previous context) and "
+             "the new state h_t is the query", run(query_from="after")),
+            ("cell_input_swapped", "with the cell reading cat([c_t, embed]) instead of "
+             "cat([embed(y_t), c_t])", run(cell_order="ce")),
+            ("output_input_swapped", "with the output layer reading cat([c_t, h_t]) instead "
+             "of cat([h_t, c_t])", run(out_order="ch")),
         ]
+    return {part: [Mistake(i, words, answers[part]) for i, words, answers in wrong]
+            for part in ("logits", "weights")}
