@@ -173,7 +173,8 @@ def rnn_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, Wx: np.ndarray,
         "ignored_h0": "when step 0's previous state is zeros instead of h0",
         "forward_order": "when the steps are visited forwards (t = 0, 1, ...) instead of "
                          "from the last step back",
-        "transposed_Wh": "with Wh transposed where it is passed to the step's backward pass",
+        "transposed_Wh": "with Wh transposed on the way back from step to step (look at "
+                         "the Wh you pass to rnn_step_backward, and at its dh_prev)",
         "dh0_before_step0": "when dh0 is the gradient reaching h_0 (before going back "
                             "through step 0), not the gradient of h0",
     }
