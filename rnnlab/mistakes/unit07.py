@@ -33,12 +33,12 @@ def _greedy(model, inputs, N, max_len, bos, eos, mask=False, keep_eos=False,
             prev = torch.full((N,), bos, dtype=torch.long) if feed_bos else best
             for n, token in enumerate(best.tolist()):
                 if not done[n]:
-                    if token == eos and not no_stop:
+                    if token != eos:
+                        out[n].append(token)
+                    elif not no_stop:
                         done[n] = True
                         if keep_eos:
                             out[n].append(token)
-                    else:
-                        out[n].append(token)
             if all(done) or (stop_all and any(done)):
                 break
     return token_array(out)
