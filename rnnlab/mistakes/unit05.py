@@ -46,25 +46,6 @@ def clip_grad_norm(grads: list[np.ndarray], max_norm: float) -> list[Mistake]:
     ]
 
 
-def _tbptt(dhs, x, h0, Wx, Wh, hs, cut, carry=True, state_at=-1, Wh_back=None):
-    """Truncated BPTT with switches; ``cut(t)`` stops the gradient from t to t - 1."""
-    N, T, H = hs.shape
-    Wh_back = Wh.T if Wh_back is None else Wh_back
-    dx, dWx, dWh, db = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H)
-    dh = np.zeros((N, H))
-    for t in reversed(range(T)):
-        h_prev = hs[:, t + state_at] if t + state_at >= 0 else h0
-        da = (dhs[:, t] + (dh if carry else 0.0)) * (1.0 - hs[:, t] ** 2)
-        dx[:, t] = da @ Wx.T
-        dWx += x[:, t].T @ da
-        dWh += h_prev.T @ da
-        db += da.sum(axis=0)
-        dh = da @ Wh_back
-        if cut(t):
-            dh = np.zeros((N, H))
-    return dx, dh, dWx, dWh, db
-
-
 def truncated_rnn_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, Wx: np.ndarray,
                            Wh: np.ndarray, hs: np.ndarray, k: int) -> list[Mistake]:
     """What common mistakes in truncated BPTT return: answers ``(dx, dh0, dWx, dWh, db)``.
@@ -72,6 +53,28 @@ def truncated_rnn_backward(dhs: np.ndarray, x: np.ndarray, h0: np.ndarray, Wx: n
     Shapes as the exercise's: ``dhs, hs (N, T, H)``, ``x (N, T, D)``, ``h0 (N, H)``,
     ``Wx (D, H)``, ``Wh (H, H)``.
     """
+    def _tbptt(dhs, x, h0, Wx, Wh, hs, cut, carry=True, state_at=-1, Wh_back=None):
+        """Truncated BPTT with switches; ``cut(t)`` stops the gradient from t to t - 1.
+
+        Nested, so that grading hides it with the catalogue: with the right ``cut`` and no
+        other switch it is the right answer.
+        """
+        N, T, H = hs.shape
+        Wh_back = Wh.T if Wh_back is None else Wh_back
+        dx, dWx, dWh, db = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H)
+        dh = np.zeros((N, H))
+        for t in reversed(range(T)):
+            h_prev = hs[:, t + state_at] if t + state_at >= 0 else h0
+            da = (dhs[:, t] + (dh if carry else 0.0)) * (1.0 - hs[:, t] ** 2)
+            dx[:, t] = da @ Wx.T
+            dWx += x[:, t].T @ da
+            dWh += h_prev.T @ da
+            db += da.sum(axis=0)
+            dh = da @ Wh_back
+            if cut(t):
+                dh = np.zeros((N, H))
+        return dx, dh, dWx, dWh, db
+
     def run(cut, **switches):
         return _tbptt(dhs, x, h0, Wx, Wh, hs, cut, **switches)
 

@@ -16,39 +16,53 @@ from rnnlab.data import reviews as review_data
 from rnnlab.mistakes import Mistake
 
 
-def _greedy(model, inputs, N, max_len, bos, eos, mask=False, keep_eos=False,
-            stop_all=False, no_stop=False, feed_bos=False, steps=None):
-    """Greedy decoding with switches, each a way of getting it wrong."""
-    out, done = [[] for _ in range(N)], [False] * N
-    with torch.no_grad():
-        state = model.encode(inputs)
-        prev = torch.full((N,), bos, dtype=torch.long)
-        for _ in range(max_len if steps is None else steps):
-            scores, state = model.step(prev, state)
-            scores = scores.clone()
-            if mask:
-                for n in range(N):
-                    scores[n, out[n]] = -torch.inf
-            best = scores.argmax(dim=-1)
-            prev = torch.full((N,), bos, dtype=torch.long) if feed_bos else best
-            for n, token in enumerate(best.tolist()):
-                if not done[n]:
-                    if token != eos:
-                        out[n].append(token)
-                    elif not no_stop:
-                        done[n] = True
-                        if keep_eos:
+def greedy_decode(model, src: torch.Tensor, max_len: int, bos: int, eos: int,
+                  tags: bool = False) -> list[Mistake]:
+    """What common mistakes in greedy decoding return (as token arrays).
+
+    ``tags``: the catalogue of :func:`decode_tags` instead (decoding that masks the tokens
+    already emitted). The decoding loop is nested here, where grading hides it with the
+    catalogue, since without a mistake it is the right answer.
+    """
+    def _greedy(model, inputs, N, max_len, bos, eos, mask=False, keep_eos=False,
+                stop_all=False, no_stop=False, feed_bos=False, steps=None):
+        """Greedy decoding with switches, each a way of getting it wrong."""
+        out, done = [[] for _ in range(N)], [False] * N
+        with torch.no_grad():
+            state = model.encode(inputs)
+            prev = torch.full((N,), bos, dtype=torch.long)
+            for _ in range(max_len if steps is None else steps):
+                scores, state = model.step(prev, state)
+                scores = scores.clone()
+                if mask:
+                    for n in range(N):
+                        scores[n, out[n]] = -torch.inf
+                best = scores.argmax(dim=-1)
+                prev = torch.full((N,), bos, dtype=torch.long) if feed_bos else best
+                for n, token in enumerate(best.tolist()):
+                    if not done[n]:
+                        if token != eos:
                             out[n].append(token)
-            if all(done) or (stop_all and any(done)):
-                break
-    return token_array(out)
+                        elif not no_stop:
+                            done[n] = True
+                            if keep_eos:
+                                out[n].append(token)
+                if all(done) or (stop_all and any(done)):
+                    break
+        return token_array(out)
 
-
-def greedy_decode(model, src: torch.Tensor, max_len: int, bos: int, eos: int) -> list[Mistake]:
-    """What common mistakes in greedy decoding return (as token arrays)."""
     def run(**switches):
-        return _greedy(model, src.clone(), src.shape[0], max_len, bos, eos, **switches)
+        return _greedy(model, src.clone(), len(src), max_len, bos, eos, **switches)
 
+    if tags:
+        return [
+            Mistake("repeats_not_masked", "without masking the tags already emitted",
+                    run()),
+            Mistake("eos_kept", "with <eos> kept at the end of the tags",
+                    run(mask=True, keep_eos=True)),
+            Mistake("all_stop_at_first_eos", "when the whole batch stops as soon as one "
+                    "image emits <eos>", run(mask=True, stop_all=True)),
+        ]
     return [
         Mistake("eos_kept", "with <eos> kept at the end of a sentence", run(keep_eos=True)),
         Mistake("no_stop_at_eos", "without stopping at <eos> (tokens after it are kept, "
@@ -110,16 +124,4 @@ def predict_sentiment(model, reviews: list[str], vocab: dict) -> list[Mistake]:
 
 def decode_tags(model, images: torch.Tensor, max_tags: int, eos: int) -> list[Mistake]:
     """What common mistakes in decoding tags without repeats return (as token arrays)."""
-    def run(**switches):
-        return _greedy(model, images.clone(), len(images), max_tags, tagging.BOS, eos,
-                       **switches)
-
-    return [
-        Mistake("repeats_not_masked", "without masking the tags already emitted",
-                run()),
-        Mistake("eos_kept", "with <eos> kept at the end of the tags",
-                run(mask=True, keep_eos=True)),
-        Mistake("all_stop_at_first_eos", "when the whole batch stops as soon as one image "
-                "emits <eos>", run(mask=True, stop_all=True)),
-    ]
-
+    return greedy_decode(model, images, max_tags, tagging.BOS, eos, tags=True)
