@@ -150,7 +150,7 @@ INPUTS = {
     "greedy_decode": lambda rng: [_table(rng), torch.tensor([[0, 4], [1, 4]]), 5, 1, 2],
     "ctc_greedy_decode": lambda rng: [torch.from_numpy(rng.standard_normal((2, 6, 3))), 0,
                                       [6, 3]],
-    "predict_sentiment": lambda rng: [sentiment.BagOfWords(3), ["a b", "A"],
+    "predict_sentiment": lambda rng: [sentiment.BagOfWords(3).train(), ["a b", "A"],
                                       {"<pad>": 0, "<unk>": 1, "a": 2}],
     "decode_tags": lambda rng: [_table(rng), torch.tensor([[0], [1]]), 5, 2],
 }

@@ -108,9 +108,12 @@ def predict_sentiment(model, reviews: list[str], vocab: dict) -> list[Mistake]:
         batch = torch.zeros((len(ids), max([1, *map(len, ids)])), dtype=torch.long)
         for n, seq in enumerate(ids):
             batch[n, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+        training = model.training  # the student's function must set eval mode itself
         model.eval()
         with torch.no_grad():
-            return squash(model(batch)).double().numpy()
+            probs = squash(model(batch)).double().numpy()
+        model.train(training)
+        return probs
 
     return [
         Mistake("no_sigmoid", "without the sigmoid (the scores themselves)",
