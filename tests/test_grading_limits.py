@@ -422,6 +422,10 @@ from rnnlab import charmodel, reference
 from rnnlab.grader.worker import GRADING_STARTS, hide_answers
 hidden = hide_answers(["rnn_forward", "rnn_backward", "output_layer"])
 assert "rnnlab.reference.rnn_forward" in hidden and "rnnlab.kernels.rnn_backward" in hidden
+# The catalogues' helpers, whatever their names: with no mistake switched on some of them
+# give an exercise's right answer (unit 03's _step is rnn_step_backward).
+assert "rnnlab.mistakes.unit03._step" in hidden and "rnnlab.mistakes.unit05.part" in hidden
+from rnnlab.mistakes import unit03
 def refused(action):
     try:
         action()
@@ -455,6 +459,7 @@ def used(action):
 assert used(lambda: rnnlab.rnn_forward(x, h0, *params[:3]))
 assert used(lambda: bound(x, h0, *params[:3]))
 assert used(lambda: charmodel.loss_and_grads(params, ids, ids, h0))
+assert used(lambda: unit03._step(np.ones((1, 3)), x[:, 0], h0, params[0], params[1], h0))
 sys.setprofile(None)
 errors = []
 thread = threading.Thread(target=lambda: errors.append(used(lambda: reference.rnn_forward(

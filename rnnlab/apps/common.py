@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnlab.mistakes import Mistake, message, recognise
+
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 
 
@@ -173,11 +175,40 @@ class TableModel(nn.Module):
         return self.tables[state, prev.long()], state
 
 
-def assert_same_sequences(name: str, got: object, expected: Sequence[Sequence[int]]) -> None:
+def token_array(seqs: Sequence[Sequence[int]]) -> np.ndarray:
+    """Token lists as one float array ``(N, L)``, padded with -1 (``L`` the longest list).
+
+    The form in which :mod:`rnnlab.mistakes` holds a decoder's wrong answers, so that
+    :func:`rnnlab.mistakes.recognise` can compare them.
+    """
+    width = max([0, *map(len, seqs)])
+    out = np.full((len(seqs), width), -1.0)
+    for n, seq in enumerate(seqs):
+        out[n, :len(seq)] = [int(v) for v in seq]
+    return out
+
+
+def assert_same_sequences(name: str, got: object, expected: Sequence[Sequence[int]],
+                          mistakes: Iterable[Mistake] = ()) -> None:
     """Fail unless ``got`` is a list of integer lists equal to ``expected``.
 
     The message names the first sequence that differs and shows both versions.
+    ``mistakes``: wrong answers as :func:`token_array` arrays (:mod:`rnnlab.mistakes`);
+    when ``got`` equals one of them, the message names it with ``[mistake: ID]``.
     """
+    try:
+        _same_sequences(name, got, expected)
+    except AssertionError as error:
+        try:
+            named = recognise(token_array(got), mistakes, 0.0)
+        except (TypeError, ValueError):
+            named = None
+        if named is None:
+            raise
+        raise AssertionError(f"{message(name, named)}; {str(error).split(': ', 1)[1]}") from None
+
+
+def _same_sequences(name: str, got: object, expected: Sequence[Sequence[int]]) -> None:
     if got is None:
         raise AssertionError(f"{name}: got None; did the function forget to return?")
     if not isinstance(got, (list, tuple)):

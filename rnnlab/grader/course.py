@@ -5,6 +5,10 @@
   one of a unit's exercises is the course's own answer to that exercise
   (:func:`answer_modules` finds them); while the unit is graded the worker makes them
   raise :data:`ANSWER_USED` (:func:`rnnlab.grader.worker.hide_answers`).
+* The **named-mistake catalogues** (:data:`CATALOGUES`, ``rnnlab.mistakes.unit02`` ...) are
+  for the grader's test cells only, and some of their helpers give the right answer with
+  no mistake switched on: while any unit is graded, every function they define is hidden
+  like an answer (:func:`catalogue_modules`).
 * **Messages written for students**: an assertion's own message, the student's function
   raising, and a ``ValueError`` or ``TypeError`` raised inside the course library (its
   input checks name the argument, what it got and what was expected). Feedback on a
@@ -22,6 +26,7 @@ from pathlib import Path
 COURSE_LIBRARY = "rnnlab"
 GRADER = "rnnlab.grader"
 ANSWER_USED = "AnswerUsed"  # the error type of a call that used the course's own answer
+CATALOGUES = "rnnlab.mistakes"  # its submodules are hidden whole while grading
 
 
 def is_course_library(module: object) -> bool:
@@ -49,3 +54,18 @@ def answer_modules(exercises: list[str]) -> list[str]:
         if is_course_library(module) and pattern.search(path.read_text(errors="replace")):
             found.append(module)
     return found
+
+
+def is_catalogue(module: str) -> bool:
+    """True for a named-mistake catalogue (a submodule of :data:`CATALOGUES`)."""
+    return module.startswith(CATALOGUES + ".")
+
+
+def catalogue_modules() -> list[str]:
+    """Names of the catalogue modules (found by file name, nothing imported)."""
+    spec = importlib.util.find_spec(CATALOGUES)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return [f"{CATALOGUES}.{p.stem}" for p in sorted(folder.glob("*.py"))
+            if p.stem != "__init__"]

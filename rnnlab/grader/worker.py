@@ -31,7 +31,7 @@ import types
 from typing import BinaryIO
 
 from rnnlab.grader.codec import TEXT_LIMIT, decode, encode
-from rnnlab.grader.course import ANSWER_USED, answer_modules
+from rnnlab.grader.course import ANSWER_USED, answer_modules, catalogue_modules, is_catalogue
 from rnnlab.grader.protocol import read_frame, write_frame
 
 GRADING_STARTS = "rnnlab.grader.grading_starts"  # the audit event that hides the answers
@@ -79,12 +79,14 @@ def hide_answers(exercises: list[str]) -> list[str]:
     """Arm the hiding of the course's answers to ``exercises``; returns the answers' names.
 
     The course library's modules that define a function named like an exercise are
-    imported now and those functions noted. Until grading starts they work as usual
-    (a notebook's demo cells, the library calling its own functions). The audit event
-    :data:`GRADING_STARTS` (the first exercise call) then replaces each one's code, in
-    place, by code that raises :class:`AnswerUsed`: every reference to it, wherever it
-    was bound (the module, ``rnnlab``'s re-exports, a cell, the library's own callers),
-    now raises, from any thread, with or without profile and trace hooks.
+    imported now and those functions noted, with every function of the named-mistake
+    catalogues (:func:`rnnlab.grader.course.catalogue_modules`). Until grading starts
+    they work as usual (a notebook's demo cells, the library calling its own functions).
+    The audit event :data:`GRADING_STARTS` (the first exercise call) then replaces each
+    one's code, in place, by code that raises :class:`AnswerUsed`: every reference to
+    it, wherever it was bound (the module, ``rnnlab``'s re-exports, a cell, the
+    library's own callers), now raises, from any thread, with or without profile and
+    trace hooks.
 
     An audit hook, which cannot be removed, keeps the answers' code from being taken
     beforehand: reading it (a function's ``__code__``, a running frame's ``f_code``),
@@ -93,14 +95,14 @@ def hide_answers(exercises: list[str]) -> list[str]:
     in the process can reach.
     """
     functions = {}
-    for name in answer_modules(exercises):
+    for name in sorted(set(answer_modules(exercises)) | set(catalogue_modules())):
         try:
             module = importlib.import_module(name)
         except Exception:  # a module that cannot import here has no answer to hide
             continue
         for value in vars(module).values():
-            if isinstance(value, types.FunctionType) and value.__name__ in exercises \
-                    and value.__module__ == name:
+            if isinstance(value, types.FunctionType) and value.__module__ == name \
+                    and (value.__name__ in exercises or is_catalogue(name)):
                 functions[id(value)] = value
     codes = {id(f.__code__): f.__code__ for f in functions.values()}
     refusing = {key: _refusing_code(f) for key, f in functions.items()}  # before the hook

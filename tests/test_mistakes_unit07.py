@@ -1,0 +1,168 @@
+"""Named mistakes of unit 07: every catalogued mistake, written as a student would write
+it, is named by the visible tests and by the hidden tests (see tests/named_mistakes.py)."""
+
+import pytest
+import torch
+from named_mistakes import UnitMistakes
+
+from rnnlab.apps import sentiment
+from rnnlab.apps.common import TableModel
+from rnnlab.mistakes import unit07
+
+GREEDY = """
+    with torch.no_grad():
+        state = model.encode(src)
+        N = src.shape[0]
+        prev = torch.full((N,), bos, dtype=torch.long)
+        out, done = [[] for _ in range(N)], [False] * N
+        for _ in range(max_len):
+            scores, state = model.step(prev, state)
+            prev = scores.argmax(dim=-1)
+            for n, token in enumerate(prev.tolist()):
+                if not done[n]:
+                    if token == eos:
+                        done[n] = True
+                    else:
+                        out[n].append(token)
+            if all(done):
+                break
+    return out"""
+
+
+def greedy(*replacements):
+    body = GREEDY
+    for old, new in replacements:
+        assert old in body, old
+        body = body.replace(old, new)
+    return body
+
+
+TAGS = greedy(("src", "images"), ("max_len", "max_tags"),
+              ("bos", "tagging.BOS"),
+              ("            prev = scores.argmax(dim=-1)",
+               "            scores = scores.clone()\n"
+               "            for n in range(N):\n"
+               "                scores[n, out[n]] = -torch.inf\n"
+               "            prev = scores.argmax(dim=-1)"))
+
+
+def tags(*replacements):
+    body = TAGS
+    for old, new in replacements:
+        assert old in body, old
+        body = body.replace(old, new)
+    return body
+
+
+CTC = """
+    best = log_probs.detach().argmax(dim=-1).tolist()
+    out = []
+    for n, path in enumerate(best):
+        if lengths is not None:
+            path = path[:lengths[n]]
+        labels, prev = [], None
+        for c in path:
+            if c != prev and c != blank:
+                labels.append(c)
+            prev = c
+        out.append(labels)
+    return out"""
+
+
+def ctc(old, new):
+    assert old in CTC, old
+    return CTC.replace(old, new)
+
+
+SENTIMENT = """
+    ids = [[vocab.get(w, vocab["<unk>"]) for w in review_data.tokenize(r)] for r in reviews]
+    batch = torch.zeros((len(ids), max([1, *map(len, ids)])), dtype=torch.long)
+    for n, seq in enumerate(ids):
+        batch[n, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+    model.eval()
+    with torch.no_grad():
+        return torch.sigmoid(model(batch)).double().numpy()"""
+
+
+def scoring(old, new):
+    assert old in SENTIMENT, old
+    return SENTIMENT.replace(old, new)
+
+
+STUDENTS = {
+    "greedy_decode": {
+        "eos_kept": greedy(("                        done[n] = True",
+                            "                        done[n] = True\n"
+                            "                        out[n].append(token)")),
+        "no_stop_at_eos": greedy(("                    if token == eos:\n"
+                                  "                        done[n] = True\n"
+                                  "                    else:\n"
+                                  "                        out[n].append(token)",
+                                  "                    if token != eos:\n"
+                                  "                        out[n].append(token)")),
+        "all_stop_at_first_eos": greedy(("if all(done):", "if any(done):")),
+        "prev_not_updated": greedy(("            prev = scores.argmax(dim=-1)\n"
+                                    "            for n, token in enumerate(prev.tolist()):",
+                                    "            for n, token in enumerate("
+                                    "scores.argmax(dim=-1).tolist()):")),
+        "max_len_off_by_one": greedy(("range(max_len)", "range(max_len - 1)")),
+    },
+    "ctc_greedy_decode": {
+        "runs_not_merged": ctc("if c != prev and c != blank:", "if c != blank:"),
+        "blanks_removed_first": ctc("""        labels, prev = [], None
+        for c in path:
+            if c != prev and c != blank:
+                labels.append(c)
+            prev = c""", """        labels = []
+        for c in [c for c in path if c != blank]:
+            if not labels or c != labels[-1]:
+                labels.append(c)"""),
+        "blanks_kept": ctc("if c != prev and c != blank:", "if c != prev:"),
+        "lengths_ignored": ctc("            path = path[:lengths[n]]", "            pass"),
+    },
+    "predict_sentiment": {
+        "no_sigmoid": scoring("torch.sigmoid(model(batch))", "model(batch)"),
+        "unknown_words_dropped": scoring(
+            'vocab.get(w, vocab["<unk>"]) for w in review_data.tokenize(r)',
+            "vocab[w] for w in review_data.tokenize(r) if w in vocab"),
+        "not_lower_cased": scoring("review_data.tokenize(r)", "r.split()"),
+    },
+    "decode_tags": {
+        "repeats_not_masked": greedy(("src", "images"),
+                                     ("max_len", "max_tags"), ("bos", "tagging.BOS")),
+        "eos_kept": tags(("                        done[n] = True",
+                          "                        done[n] = True\n"
+                          "                        out[n].append(token)")),
+        "all_stop_at_first_eos": tags(("if all(done):", "if any(done):")),
+    },
+}
+SIGNATURES = {"greedy_decode": "model, src, max_len, bos, eos",
+              "ctc_greedy_decode": "log_probs, blank, lengths=None",
+              "predict_sentiment": "model, reviews, vocab",
+              "decode_tags": "model, images, max_tags, eos"}
+
+
+def _table(rng):
+    return TableModel.from_arrows([{1: 5, 5: 3, 3: 2}, {1: 2}], vocab_size=6)
+
+
+INPUTS = {
+    "greedy_decode": lambda rng: [_table(rng), torch.tensor([[0, 4], [1, 4]]), 5, 1, 2],
+    "ctc_greedy_decode": lambda rng: [torch.from_numpy(rng.standard_normal((2, 6, 3))), 0,
+                                      [6, 3]],
+    "predict_sentiment": lambda rng: [sentiment.BagOfWords(3).train(), ["a b", "A"],
+                                      {"<pad>": 0, "<unk>": 1, "a": 2}],
+    "decode_tags": lambda rng: [_table(rng), torch.tensor([[0], [1]]), 5, 2],
+}
+
+
+UNIT = UnitMistakes("07_applications", unit07, SIGNATURES, STUDENTS, INPUTS)
+
+
+@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
+def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
+    UNIT.check_named(exercise, mistake)
+
+
+def test_every_catalogued_mistake_is_tested():
+    UNIT.check_catalogue()
