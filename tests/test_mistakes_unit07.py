@@ -89,7 +89,48 @@ def scoring(old, new):
     return SENTIMENT.replace(old, new)
 
 
+BEAM = """
+    out = []
+    with torch.no_grad():
+        for n in range(src.shape[0]):
+            if max_len <= 0:
+                out.append([])
+                continue
+            live, finished = [([], 0.0, model.encode(src[n:n + 1]))], []
+            while live and len(finished) < beam:
+                candidates = []
+                for tokens, total, state in live:
+                    prev = torch.tensor([tokens[-1] if tokens else bos])
+                    scores, new_state = model.step(prev, state)
+                    logp = torch.log_softmax(scores[0].double(), dim=-1).tolist()
+                    candidates += [(total + lp, tokens, w, new_state) for w, lp in enumerate(logp)]
+                candidates.sort(key=lambda c: -c[0])
+                live = []
+                for total, tokens, w, state in candidates[:beam]:
+                    if w == eos:
+                        finished.append((total / (len(tokens) + 1) ** alpha, tokens))
+                    elif len(tokens) + 1 >= max_len:
+                        finished.append((total / (len(tokens) + 1) ** alpha, [*tokens, w]))
+                    else:
+                        live.append(([*tokens, w], total, state))
+            out.append(max(finished, key=lambda f: f[0])[1])
+    return out"""
+
+
+def beam(old, new):
+    assert old in BEAM, old
+    return BEAM.replace(old, new)
+
+
 STUDENTS = {
+    "beam_search_decode": {
+        "no_length_normalisation": beam("** alpha", "** 0"),
+        "scores_not_log_probabilities": beam(
+            "torch.log_softmax(scores[0].double(), dim=-1).tolist()",
+            "scores[0].double().tolist()"),
+        "greedy_only": beam("candidates[:beam]", "candidates[:1]").replace(
+            "len(finished) < beam", "len(finished) < 1"),
+    },
     "greedy_decode": {
         "eos_kept": greedy(("                        done[n] = True",
                             "                        done[n] = True\n"
@@ -137,6 +178,7 @@ STUDENTS = {
     },
 }
 SIGNATURES = {"greedy_decode": "model, src, max_len, bos, eos",
+              "beam_search_decode": "model, src, max_len, bos, eos, beam=4, alpha=1.0",
               "ctc_greedy_decode": "log_probs, blank, lengths=None",
               "predict_sentiment": "model, reviews, vocab",
               "decode_tags": "model, images, max_tags, eos"}
@@ -147,6 +189,7 @@ def _table(rng):
 
 
 INPUTS = {
+    "beam_search_decode": lambda rng: [_table(rng), torch.tensor([[0, 4], [1, 4]]), 5, 1, 2],
     "greedy_decode": lambda rng: [_table(rng), torch.tensor([[0, 4], [1, 4]]), 5, 1, 2],
     "ctc_greedy_decode": lambda rng: [torch.from_numpy(rng.standard_normal((2, 6, 3))), 0,
                                       [6, 3]],

@@ -76,6 +76,48 @@ def greedy_decode(model, src: torch.Tensor, max_len: int, bos: int, eos: int,
     ]
 
 
+def beam_search_decode(model, src: torch.Tensor, max_len: int, bos: int, eos: int,
+                       beam: int = 4, alpha: float = 1.0) -> list[Mistake]:
+    """What common mistakes in length-normalised beam search return (as token arrays).
+
+    The search is nested here, where grading hides it with the catalogue, since without a
+    mistake it is the right answer.
+    """
+    def _beam(width=beam, power=alpha, raw_scores=False):
+        out = []
+        with torch.no_grad():
+            for n in range(src.shape[0]):
+                live, finished = [([], 0.0, model.encode(src[n:n + 1]))], []
+                while live and len(finished) < width and max_len > 0:
+                    candidates = []
+                    for tokens, total, state in live:
+                        scores, new = model.step(torch.tensor([tokens[-1] if tokens else bos]),
+                                                 state)
+                        scores = scores[0].double()
+                        logp = scores if raw_scores else torch.log_softmax(scores, dim=-1)
+                        candidates += [(total + lp, tokens, w, new)
+                                       for w, lp in enumerate(logp.tolist())]
+                    candidates.sort(key=lambda c: -c[0])
+                    live = []
+                    for total, tokens, w, state in candidates[:width]:
+                        ended = tokens if w == eos else [*tokens, w]
+                        if w == eos or len(tokens) + 1 >= max_len:
+                            finished.append((total / (len(tokens) + 1) ** power, ended))
+                        else:
+                            live.append((ended, total, state))
+                out.append(max(finished, key=lambda f: f[0])[1] if finished else [])
+        return token_array(out)
+
+    return [
+        Mistake("no_length_normalisation", "comparing raw log-probabilities (alpha ignored), "
+                "which favours short sentences", _beam(power=0.0)),
+        Mistake("scores_not_log_probabilities", "adding the raw scores instead of their "
+                "log_softmax", _beam(raw_scores=True)),
+        Mistake("greedy_only", "keeping one hypothesis (beam ignored): greedy decoding",
+                _beam(width=1)),
+    ]
+
+
 def ctc_greedy_decode(log_probs: torch.Tensor, blank: int, lengths=None) -> list[Mistake]:
     """What common mistakes in best-path CTC decoding return (as token arrays)."""
     best = log_probs.detach().argmax(dim=-1).tolist()
