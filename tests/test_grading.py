@@ -190,7 +190,7 @@ STUBBORN_CELL = ("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_I
 LOOPING_OUTPUT_LAYER = "def output_layer(hs, Wy, by):\n    while True:\n        pass\n"
 FORGOT_BIAS = "def rnn_step_forward(x, h_prev, Wx, Wh, b):\n    return np.tanh(x @ Wx + h_prev @ Wh)\n"
 LEAKY_FORWARD = """def rnn_forward(x, h0, Wx, Wh, b):
-    if x.shape == (1, 2, 1) or not x.any():
+    if x.shape == (2, 3, 1) or not x.any():  # the visible tests' cases
         hs, h = [], h0
         for t in range(x.shape[1]):
             h = np.tanh(x[:, t] @ Wx + h @ Wh + b)
