@@ -18,6 +18,7 @@ from types import ModuleType
 import matplotlib
 import nbformat
 import numpy as np
+import pytest
 from conftest import ROOT
 
 from rnnlab import mistakes
@@ -107,3 +108,16 @@ class UnitMistakes:
             assert all(mistakes.ID_PATTERN.fullmatch(i) for i in ids), ids
             assert set(ids) == set(self.students[exercise]), exercise
             assert callable(namespace[exercise])
+
+    def tests(self) -> tuple[Callable, Callable]:
+        """The two tests of a unit's test file, to bind to names starting with ``test_``:
+        each catalogued mistake named by the visible and the hidden tests (one test per
+        mistake), and the catalogue complete."""
+        @pytest.mark.parametrize(("exercise", "mistake"), self.cases())
+        def named(exercise: str, mistake: str) -> None:
+            self.check_named(exercise, mistake)
+
+        def complete() -> None:
+            self.check_catalogue()
+
+        return named, complete

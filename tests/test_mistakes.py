@@ -104,13 +104,7 @@ INPUTS = {"rnn_step_forward": [(2, 3), (2, 4), (3, 4), (4, 4), (4,)],
 UNIT = UnitMistakes("02_rnn_forward", unit02, SIGNATURES, STUDENTS["02_rnn_forward"], INPUTS)
 
 
-@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
-def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
-    UNIT.check_named(exercise, mistake)
-
-
-def test_every_catalogued_mistake_is_tested():
-    UNIT.check_catalogue()
+test_the_visible_and_the_hidden_tests_name_the_mistake, test_every_catalogued_mistake_is_tested = UNIT.tests()
 
 
 def test_a_right_answer_is_never_named_and_an_unknown_wrong_one_gets_no_tag():

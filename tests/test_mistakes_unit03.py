@@ -114,13 +114,7 @@ INPUTS = {"temporal_softmax_loss": lambda rng: [rng.standard_normal((2, 3, 4)),
 UNIT = UnitMistakes("03_bptt", unit03, SIGNATURES, STUDENTS, INPUTS)
 
 
-@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
-def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
-    UNIT.check_named(exercise, mistake)
-
-
-def test_every_catalogued_mistake_is_tested():
-    UNIT.check_catalogue()
+test_the_visible_and_the_hidden_tests_name_the_mistake, test_every_catalogued_mistake_is_tested = UNIT.tests()
 
 
 @pytest.mark.parametrize("exercise", list(STUDENTS))

@@ -1,7 +1,6 @@
 """Named mistakes of unit 04: every catalogued mistake, written as a student would write it,
 is named by the visible tests and by the hidden tests (see tests/named_mistakes.py)."""
 
-import pytest
 from named_mistakes import UnitMistakes
 
 from rnnlab.mistakes import unit04
@@ -48,10 +47,4 @@ INPUTS = {"rnn_step_jacobian": [(2, 3), (3, 3)], "jacobian_product_norms": [(2, 
 UNIT = UnitMistakes("04_gradient_pathologies", unit04, SIGNATURES, STUDENTS, INPUTS)
 
 
-@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
-def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
-    UNIT.check_named(exercise, mistake)
-
-
-def test_every_catalogued_mistake_is_tested():
-    UNIT.check_catalogue()
+test_the_visible_and_the_hidden_tests_name_the_mistake, test_every_catalogued_mistake_is_tested = UNIT.tests()

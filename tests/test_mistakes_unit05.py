@@ -2,7 +2,6 @@
 it, is named by the visible tests and by the hidden tests (see tests/named_mistakes.py)."""
 
 import numpy as np
-import pytest
 from named_mistakes import UnitMistakes
 
 from rnnlab.mistakes import unit05
@@ -114,10 +113,4 @@ INPUTS = {
 UNIT = UnitMistakes("05_remedies", unit05, SIGNATURES, STUDENTS, INPUTS)
 
 
-@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
-def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
-    UNIT.check_named(exercise, mistake)
-
-
-def test_every_catalogued_mistake_is_tested():
-    UNIT.check_catalogue()
+test_the_visible_and_the_hidden_tests_name_the_mistake, test_every_catalogued_mistake_is_tested = UNIT.tests()

@@ -2,7 +2,6 @@
 each catalogued mistake, written as a student would, is named by the visible and the
 hidden tests (see tests/named_mistakes.py)."""
 
-import pytest
 from named_mistakes import UnitMistakes
 
 from rnnlab.mistakes import unit05
@@ -72,10 +71,4 @@ INPUTS = {"lstm_step_backward": [(2, 3), (2, 3), (2, 4), (2, 3), (2, 3), (4, 12)
 UNIT = UnitMistakes("05_remedies", unit05, SIGNATURES, STUDENTS, INPUTS)
 
 
-@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
-def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
-    UNIT.check_named(exercise, mistake)
-
-
-def test_every_catalogued_gated_cell_mistake_is_tested():
-    UNIT.check_catalogue()
+test_the_visible_and_the_hidden_tests_name_the_mistake, test_every_catalogued_gated_cell_mistake_is_tested = UNIT.tests()

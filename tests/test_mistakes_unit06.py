@@ -2,7 +2,6 @@
 and the unit's visible tests and its hidden tests must each name it (see named_mistakes.py).
 """
 
-import pytest
 import torch
 from named_mistakes import UnitMistakes
 from torch import nn
@@ -125,10 +124,4 @@ INPUTS = {
 UNIT = UnitMistakes("06_rnn_types", unit06, SIGNATURES, STUDENTS, INPUTS)
 
 
-@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
-def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
-    UNIT.check_named(exercise, mistake)
-
-
-def test_every_catalogued_mistake_is_tested():
-    UNIT.check_catalogue()
+test_the_visible_and_the_hidden_tests_name_the_mistake, test_every_catalogued_mistake_is_tested = UNIT.tests()

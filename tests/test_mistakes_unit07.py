@@ -1,7 +1,6 @@
 """Named mistakes of unit 07: every catalogued mistake, written as a student would write
 it, is named by the visible tests and by the hidden tests (see tests/named_mistakes.py)."""
 
-import pytest
 import torch
 from named_mistakes import UnitMistakes
 
@@ -202,10 +201,4 @@ INPUTS = {
 UNIT = UnitMistakes("07_applications", unit07, SIGNATURES, STUDENTS, INPUTS)
 
 
-@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
-def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
-    UNIT.check_named(exercise, mistake)
-
-
-def test_every_catalogued_mistake_is_tested():
-    UNIT.check_catalogue()
+test_the_visible_and_the_hidden_tests_name_the_mistake, test_every_catalogued_mistake_is_tested = UNIT.tests()

@@ -2,7 +2,6 @@
 it, is named by the visible tests and by the hidden tests (see tests/named_mistakes.py)."""
 
 import numpy as np
-import pytest
 import torch
 from named_mistakes import UnitMistakes
 
@@ -96,13 +95,7 @@ INPUTS = {"attention_weights": lambda rng: [rng.standard_normal((3, 4)),
 UNIT = UnitMistakes("08_attention", unit08, SIGNATURES, STUDENTS, INPUTS)
 
 
-@pytest.mark.parametrize(("exercise", "mistake"), UNIT.cases())
-def test_the_visible_and_the_hidden_tests_name_the_mistake(exercise, mistake):
-    UNIT.check_named(exercise, mistake)
-
-
-def test_every_catalogued_mistake_is_tested():
-    UNIT.check_catalogue()
+test_the_visible_and_the_hidden_tests_name_the_mistake, test_every_catalogued_mistake_is_tested = UNIT.tests()
 
 
 def test_the_decoder_catalogue_has_one_list_per_output_with_the_same_mistakes():
