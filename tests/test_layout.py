@@ -39,7 +39,8 @@ def imported(path):
 
 def third_party(paths):
     tops = {name.split(".")[0] for path in paths for name in imported(path)}
-    local = {"rnnlab", "conftest", "browser_helpers"} | {p.stem for p in ROOT.glob("tests/*.py")}
+    local = {"rnnlab", "conftest", "browser_helpers"} | {
+        p.stem for p in [*ROOT.glob("tests/*.py"), *ROOT.glob("benchmarks/*.py")]}
     return {t for t in tops if t not in sys.stdlib_module_names and t not in local}
 
 
