@@ -28,12 +28,16 @@ GREEDY = """
     return out"""
 
 
-def greedy(*replacements):
-    body = GREEDY
+def edited(body, *replacements):
+    """``body`` with each ``(old, new)`` replaced: a mistake written into a right answer."""
     for old, new in replacements:
         assert old in body, old
         body = body.replace(old, new)
     return body
+
+
+def greedy(*replacements):
+    return edited(GREEDY, *replacements)
 
 
 TAGS = greedy(("src", "images"), ("max_len", "max_tags"),
@@ -46,11 +50,7 @@ TAGS = greedy(("src", "images"), ("max_len", "max_tags"),
 
 
 def tags(*replacements):
-    body = TAGS
-    for old, new in replacements:
-        assert old in body, old
-        body = body.replace(old, new)
-    return body
+    return edited(TAGS, *replacements)
 
 
 CTC = """
@@ -69,8 +69,7 @@ CTC = """
 
 
 def ctc(old, new):
-    assert old in CTC, old
-    return CTC.replace(old, new)
+    return edited(CTC, (old, new))
 
 
 SENTIMENT = """
@@ -84,8 +83,7 @@ SENTIMENT = """
 
 
 def scoring(old, new):
-    assert old in SENTIMENT, old
-    return SENTIMENT.replace(old, new)
+    return edited(SENTIMENT, (old, new))
 
 
 BEAM = """
@@ -117,8 +115,7 @@ BEAM = """
 
 
 def beam(old, new):
-    assert old in BEAM, old
-    return BEAM.replace(old, new)
+    return edited(BEAM, (old, new))
 
 
 STUDENTS = {
