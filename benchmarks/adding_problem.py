@@ -19,11 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
+
+from full_run import machine
 
 from rnnlab import experiments
 from rnnlab.data import adding
@@ -73,9 +73,7 @@ def main(note: str, seeds: tuple[int, ...] | None, steps: int | None) -> None:
               f"{sum(solved) / len(solved):.1%} (seeds {g['seeds']})")
     elapsed = time.perf_counter() - start
     out["seconds"] = round(elapsed, 1)
-    out["machine"] = (f"{date.today().isoformat()}, {os.cpu_count()} cores, "
-                      f"{platform.machine()}, Python {platform.python_version()}, load "
-                      f"average {load:.1f} at the start" + (f"; {note}" if note else ""))
+    out["machine"] = machine(load, note)
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(f"\nadding problem, full grid: {elapsed:.0f} s; wrote {OUT.relative_to(ROOT)}")
 

@@ -23,6 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 FULL_BUDGET = 600.0  # seconds: a unit in full mode on two cores (COURSE.md)
 
 
+def machine(load: float, note: str = "") -> str:
+    """Where and when a recording ran: date, cores, platform, the load at its start."""
+    return (f"{date.today().isoformat()}, {os.cpu_count()} cores, {platform.machine()}, "
+            f"Python {platform.python_version()}, load average {load:.1f} at the start"
+            + (f"; {note}" if note else ""))
+
+
 def record(unit: str, read: dict[str, str], out: Path, command: str, note: str = "",
            executed: str = "") -> dict:
     """Run ``solutions/<unit>`` in full mode; write ``{name: value of expression}`` for
@@ -45,9 +52,7 @@ def record(unit: str, read: dict[str, str], out: Path, command: str, note: str =
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")
     result = json.loads(text, parse_float=lambda x: round(float(x), 4))
     result["command"] = command
-    result["machine"] = (f"{date.today().isoformat()}, {os.cpu_count()} cores, "
-                         f"{platform.machine()}, Python {platform.python_version()}, load "
-                         f"average {load:.1f} at the start" + (f"; {note}" if note else ""))
+    result["machine"] = machine(load, note)
     result["unit_seconds"] = round(elapsed, 1)
     out.write_text(json.dumps(result, indent=1) + "\n")
     verdict = "ok" if elapsed <= FULL_BUDGET else "OVER"

@@ -28,6 +28,7 @@ Run it from a shell (full mode, a few minutes on two cores)::
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -38,6 +39,9 @@ import numpy as np
 from rnnlab.data import adding
 
 MODELS = ("tanh RNN", "tanh RNN + clip", "IRNN", "LSTM", "GRU")
+#: Every model :func:`make_model` builds: the race's, and a ReLU RNN with torch's
+#: default initialisation (the remedies table's "ReLU alone").
+KINDS = (*MODELS, "ReLU RNN")
 
 #: The grids of the notebook: lengths, seeds and training steps per definition.
 FULL = {"le": {"lengths": (10, 30, 60), "seeds": (0, 1, 2), "steps": 1000},
@@ -53,10 +57,11 @@ RECORDED = Path(__file__).parent / "data" / "adding_problem.json"
 class TrainConfig:
     """How one model is trained on the adding problem.
 
-    ``steps`` Adam updates of ``lr`` on batches of ``batch_size`` fresh sequences;
-    gradients clipped to global norm ``clip`` for every model but the plain tanh RNN;
-    scored on ``test_size`` sequences. ``forget_bias`` is added to the LSTM's
-    forget-gate bias at initialisation.
+    ``steps`` updates of ``lr`` by ``optimizer`` (see :func:`rnnlab.training.train`) on
+    batches of ``batch_size`` fresh sequences; gradients clipped to global norm ``clip``
+    for every model but the plain tanh RNN; scored on ``test_size`` sequences.
+    ``forget_bias`` is added to the LSTM's forget-gate bias at initialisation; ``sigma``
+    and ``truncate`` are :func:`make_model`'s.
     """
 
     steps: int = 1000
@@ -67,6 +72,9 @@ class TrainConfig:
     test_size: int = 1000
     threads: int = 1
     forget_bias: float = 0.0
+    optimizer: str = "adam"
+    sigma: float | None = None
+    truncate: int | None = None
 
 
 def _torch():
@@ -76,20 +84,30 @@ def _torch():
 
 
 def make_model(kind: str, hidden_size: int = 32, seed: int = 0, forget_bias: float = 0.0,
-               init_fn: Callable | None = None):
-    """One of :data:`MODELS` as a ``torch.nn.Module`` mapping ``x (N, T, 2)`` to ``(N,)``.
+               init_fn: Callable | None = None, sigma: float | None = None,
+               truncate: int | None = None):
+    """One of :data:`KINDS` as a ``torch.nn.Module`` mapping ``x (N, T, 2)`` to ``(N,)``.
 
     ``forget_bias`` is added to the LSTM's forget-gate bias (torch's default is about 0,
     so the gate starts half open). The IRNN's weights come from
     ``init_fn(2, hidden_size, np.random.default_rng(seed))``, which returns
     ``(Wx, Wh, b)`` in the layout of :mod:`rnnlab.reference` (default
-    :func:`rnnlab.remedies.identity_init`).
+    :func:`rnnlab.remedies.identity_init`). ``sigma`` replaces a tanh or ReLU RNN's
+    recurrent weights by a random orthogonal matrix times ``sigma`` (every singular value
+    ``sigma``). ``truncate = k`` runs the sequence in chunks of ``k`` steps and detaches
+    the state between them: truncated backpropagation through time.
     """
     torch = _torch()
     from rnnlab.remedies import identity_init
+    from rnnlab.weights import orthogonal
 
-    if kind not in MODELS:
-        raise ValueError(f"kind is {kind!r}; expected one of {MODELS}")
+    if kind not in KINDS:
+        raise ValueError(f"kind is {kind!r}; expected one of {KINDS}")
+    if sigma is not None and kind in ("IRNN", "LSTM", "GRU"):
+        raise ValueError(f"sigma is for the tanh and ReLU RNNs; got it for {kind!r}")
+    if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, int)
+                                 or truncate < 1):
+        raise ValueError(f"truncate must be a positive integer or None; got {truncate!r}")
     torch.manual_seed(seed)
 
     class AddingModel(torch.nn.Module):
@@ -102,9 +120,13 @@ def make_model(kind: str, hidden_size: int = 32, seed: int = 0, forget_bias: flo
                     with torch.no_grad():
                         self.rnn.bias_hh_l0[hidden_size:2 * hidden_size] += forget_bias
             else:
-                nonlinearity = "relu" if kind == "IRNN" else "tanh"
+                nonlinearity = "tanh" if kind.startswith("tanh") else "relu"
                 self.rnn = torch.nn.RNN(2, hidden_size, nonlinearity=nonlinearity,
                                         batch_first=True)
+                if sigma is not None:
+                    Wh = orthogonal(hidden_size, np.random.default_rng(seed), sigma)
+                    with torch.no_grad():
+                        self.rnn.weight_hh_l0.copy_(torch.from_numpy(Wh.astype(np.float32)))
                 if kind == "IRNN":
                     Wx, Wh, b = (np.asarray(w, dtype=np.float32) for w in
                                  (init_fn or identity_init)(2, hidden_size,
@@ -117,10 +139,19 @@ def make_model(kind: str, hidden_size: int = 32, seed: int = 0, forget_bias: flo
             self.head = torch.nn.Linear(hidden_size, 1)
 
         def forward(self, x):
-            out, _ = self.rnn(x)
+            state = None
+            for chunk in torch.split(x, truncate or x.shape[1], dim=1):
+                out, state = self.rnn(chunk, _detached(state))
             return self.head(out[:, -1])[:, 0]
 
     return AddingModel()
+
+
+def _detached(state):
+    """A recurrent state (a tensor, an LSTM's pair, or None) cut from the graph."""
+    if state is None:
+        return None
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
 def train_one(kind: str, T: int, seed: int, definition: str = "le",
@@ -139,7 +170,9 @@ def train_one(kind: str, T: int, seed: int, definition: str = "le",
         ``solved``, the fraction of test sequences within the tolerance (0.04 on the
         Hochreiter-Schmidhuber scale ``0.5 + (X1+X2)/4``, i.e. 0.16 on ``X1 + X2``);
         ``baseline_solved``; ``losses``, the training loss at every step (NaN once the
-        run has diverged); ``seconds``.
+        run has diverged); ``first_grad_norm`` and ``max_grad_norm``, the global
+        gradient norm (before clipping) at the first step and the largest of the run;
+        ``seconds``.
     """
     torch = _torch()
     from rnnlab.remedies import clip_grad_norm
@@ -150,17 +183,18 @@ def train_one(kind: str, T: int, seed: int, definition: str = "le",
     rng = np.random.default_rng([seed, T])
     start = time.perf_counter()
     with torch_threads(config.threads):
-        model = make_model(kind, config.hidden_size, seed, config.forget_bias, init_fn)
+        model = make_model(kind, config.hidden_size, seed, config.forget_bias, init_fn,
+                           config.sigma, config.truncate)
 
         def loss_of_step(_step: int):
             x, y = adding.adding_problem(config.batch_size, T, rng, definition)
             return torch.mean((model(torch.from_numpy(x)) - torch.from_numpy(y)) ** 2)
 
         clipped = kind != "tanh RNN"
-        losses = train(model, loss_of_step, config.steps, config.lr,
-                       clip=config.clip if clipped else None,
-                       clip_fn=(clip_fn or clip_grad_norm) if clipped else None,
-                       progress=False).losses
+        history = train(model, loss_of_step, config.steps, config.lr,
+                        optimizer=config.optimizer, clip=config.clip if clipped else math.inf,
+                        clip_fn=(clip_fn or clip_grad_norm) if clipped else None,
+                        progress=False)
         x, y = adding.adding_problem(config.test_size, T, np.random.default_rng([10**6, T]),
                                      definition)
         with torch.no_grad():
@@ -173,7 +207,9 @@ def train_one(kind: str, T: int, seed: int, definition: str = "le",
         "baseline_mse": adding.baseline_mse(definition, T),
         "solved": adding.solved_fraction(prediction, y, tolerance) if finite else 0.0,
         "baseline_solved": adding.solved_fraction(baseline, y, tolerance),
-        "losses": losses,
+        "losses": history.losses,
+        "first_grad_norm": float(history.grad_norms[0]),
+        "max_grad_norm": float(np.nanmax(history.grad_norms)),
         "seconds": time.perf_counter() - start,
     }
 

@@ -1,14 +1,14 @@
 """The one training loop of the course's torch models, and torch's thread count.
 
 :func:`train` minimises ``loss_of_step(step)`` for ``step = 0 .. steps-1``: gradients,
-clipping to a global norm, an Adam (or plain SGD) update with a constant or one-cycle
-learning rate, and a tqdm progress bar. Units 01, 04, 05, 06 and 07 train with it.
+clipping to a global norm, an Adam, RMSprop or plain SGD update with a constant or
+one-cycle learning rate, and a tqdm progress bar. Units 01, 04, 05, 06 and 07 train with it.
 
-Adam and SGD are written out here rather than taken from ``torch.optim``: creating the
-first ``torch.optim`` optimizer imports torch's compiler (``torch._dynamo``), which costs
-seconds in every notebook that trains. The updates are ``torch.optim.Adam``'s and
-``torch.optim.SGD``'s, and the one-cycle schedule is ``OneCycleLR``'s (the tests compare
-them).
+Adam, RMSprop and SGD are written out here rather than taken from ``torch.optim``:
+creating the first ``torch.optim`` optimizer imports torch's compiler (``torch._dynamo``),
+which costs seconds in every notebook that trains. The updates are ``torch.optim.Adam``'s,
+``torch.optim.RMSprop``'s (``alpha=0.9``) and ``torch.optim.SGD``'s, and the one-cycle
+schedule is ``OneCycleLR``'s (the tests compare them).
 
 :func:`torch_threads` sets torch's thread count for a block and restores it afterwards:
 the course's models are small, and one thread is fastest on a shared two-core machine.
@@ -26,9 +26,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
 SCHEDULES = ("constant", "one-cycle")
 BETAS, EPS = (0.9, 0.999), 1e-8  # Adam's defaults, as in torch.optim.Adam
+RMS_DECAY = 0.9  # RMSprop's decay of the mean square (Hinton's; unit 05's rmsprop_step)
 
 
 @dataclass
@@ -118,7 +119,8 @@ def train(model: nn.Module, loss_of_step: Callable[[int], torch.Tensor], steps: 
         (typically on a fresh batch).
     steps : number of updates (use :func:`rnnlab.steps` for fast mode).
     lr : the learning rate (the peak rate with the one-cycle schedule).
-    optimizer : ``"adam"`` (betas 0.9 and 0.999, eps 1e-8) or ``"sgd"`` (no momentum).
+    optimizer : ``"adam"`` (betas 0.9 and 0.999, eps 1e-8), ``"rmsprop"`` (decay 0.9,
+        eps 1e-8) or ``"sgd"`` (no momentum).
     clip : gradients are scaled down to this global norm; None: no clipping; ``math.inf``
         measures the norm (``History.grad_norms``) without clipping.
     clip_fn : ``clip_fn(grads, clip) -> grads`` on NumPy copies of the gradients, used
@@ -140,7 +142,8 @@ def train(model: nn.Module, loss_of_step: Callable[[int], torch.Tensor], steps: 
     ``loss.backward()``, global norm ``||g|| = sqrt(sum_p ||g_p||^2)``, clipping
     ``g <- g * min(1, clip / (||g|| + 1e-6))``, then the update. Adam:
     ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
-    ``p <- p - lr / (1-b1^t) * m / (sqrt(v / (1-b2^t)) + eps)``. SGD: ``p <- p - lr g``.
+    ``p <- p - lr / (1-b1^t) * m / (sqrt(v / (1-b2^t)) + eps)``. RMSprop:
+    ``v <- 0.9 v + 0.1 g^2``, ``p <- p - lr g / (sqrt(v) + eps)``. SGD: ``p <- p - lr g``.
     """
     _check_positive_int("steps", steps)
     if optimizer not in OPTIMIZERS:
@@ -158,7 +161,7 @@ def train(model: nn.Module, loss_of_step: Callable[[int], torch.Tensor], steps: 
     else:
         lrs, beta1s = np.full(steps, float(lr)), np.full(steps, BETAS[0])
     params = [p for p in model.parameters() if p.requires_grad]
-    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]  # Adam's m, v
     losses, grad_norms = np.full(steps, np.nan), np.full(steps, np.nan)
     model.train()
     with torch_threads(threads):
@@ -177,6 +180,8 @@ def train(model: nn.Module, loss_of_step: Callable[[int], torch.Tensor], steps: 
             with torch.no_grad():
                 if optimizer == "adam":
                     _adam_update(params, moments, step + 1, lrs[step], beta1s[step])
+                elif optimizer == "rmsprop":
+                    _rmsprop_update(params, [v for _, v in moments], lrs[step])
                 else:
                     for p in params:
                         if p.grad is not None:
@@ -204,6 +209,16 @@ def _clip(params: list[torch.Tensor], clip: float, clip_fn: Callable | None) -> 
         for g, new in zip(grads, clipped):
             g.copy_(torch.as_tensor(np.asarray(new)))
     return norm
+
+
+def _rmsprop_update(params: list[torch.Tensor], squares: list[torch.Tensor], lr: float) -> None:
+    """One RMSprop update of every parameter with a gradient, in place, as
+    ``torch.optim.RMSprop(alpha=RMS_DECAY)`` computes it (no momentum, not centred)."""
+    for p, v in zip(params, squares):
+        if p.grad is None:
+            continue
+        v.mul_(RMS_DECAY).addcmul_(p.grad, p.grad, value=1 - RMS_DECAY)
+        p.addcdiv_(p.grad, v.sqrt().add_(EPS), value=-lr)
 
 
 def _adam_update(params: list[torch.Tensor], moments: list[tuple[torch.Tensor, torch.Tensor]],

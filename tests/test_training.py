@@ -67,6 +67,30 @@ def test_adam_and_one_cycle_match_torch_optim(schedule):
                                rtol=1e-12, err_msg=f"parameters after 50 Adam steps ({schedule})")
 
 
+def test_rmsprop_matches_torch_optim():
+    values = [3.0, -2.0, 0.5]
+    model, reference = Point(values), Point(values)
+    train(model, quadratic(model, [1.0, -1.0, 2.0]), 30, lr=0.05, optimizer="rmsprop",
+          progress=False)
+    optimizer = torch.optim.RMSprop(reference.parameters(), lr=0.05, alpha=0.9, eps=1e-8)
+    loss_of_step = quadratic(reference, [1.0, -1.0, 2.0])
+    for step in range(30):
+        optimizer.zero_grad()
+        loss_of_step(step).backward()
+        optimizer.step()
+    np.testing.assert_allclose(model.p.detach().numpy(), reference.p.detach().numpy(),
+                               rtol=1e-12, err_msg="parameters after 30 RMSprop steps")
+
+
+def test_rmsprop_step_by_hand():
+    # g = 2 (p - target) = (4, -6), v = 0.1 g^2: each entry moves by lr / sqrt(0.1) = 0.316...
+    model = Point([3.0, -2.0])
+    train(model, quadratic(model, [1.0, 1.0]), 1, lr=0.1, optimizer="rmsprop", progress=False)
+    expected = [3.0 - 0.1 * 4 / (np.sqrt(1.6) + 1e-8), -2.0 + 0.1 * 6 / (np.sqrt(3.6) + 1e-8)]
+    np.testing.assert_allclose(model.p.detach().numpy(), expected, rtol=1e-12,
+                               err_msg="one RMSprop step")
+
+
 def test_clipping_bounds_the_gradient_norm():
     model = Point([0.0, 0.0, 0.0, 0.0])
 
@@ -194,7 +218,7 @@ def test_threads_are_set_and_restored_even_on_an_exception():
     ({"steps": 2.5}, "steps"),
     ({"lr": -1.0}, "lr"),
     ({"clip": 0.0}, "clip"),
-    ({"optimizer": "rmsprop"}, "optimizer"),
+    ({"optimizer": "adagrad"}, "optimizer"),
     ({"schedule": "cosine"}, "schedule"),
     ({"threads": 0}, "threads"),
     ({"clip_fn": lambda grads, max_norm: grads}, "clip_fn"),
