@@ -6,6 +6,7 @@ The class is graded in a subprocess under an outer ``timeout`` so that a limit t
 itself stops at 1,000 processes, the disk and memory fillers at 400 MB.
 """
 
+import errno
 import io
 import json
 import os
@@ -31,7 +32,7 @@ from test_grading import (
 )
 
 from rnnlab.grader import codec, protocol
-from rnnlab.grader.sandbox import Limits, WorkerProcess, WorkerTimeoutError
+from rnnlab.grader.sandbox import Limits, WorkerProcess, WorkerTimeoutError, seccomp_filter
 
 CLASS_TIMEOUT = 1500  # seconds for the whole class, a hang included
 LIMITS = {"cell_timeout": 30, "call_timeout": 10, "grace": 2, "budget": 90,
@@ -124,6 +125,15 @@ def fill(folder, total=400):          # at most 400 MB, 1 MB at a time, 50 MB pe
 REPORT['scratch_mb'] = fill('.')
 REPORT['shm_mb'] = fill('/dev/shm')
 REPORT['userns'] = subprocess.run(['unshare', '-Ur', 'true'], capture_output=True).returncode
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+REPORT['syscalls'] = {}
+for name, call in [('ptrace', lambda: libc.ptrace(0, 0, 0, 0)),                # TRACEME
+                   ('perf_event_open', lambda: libc.syscall(298, 0, 0, -1, -1, 0)),
+                   ('io_uring_setup', lambda: libc.syscall(425, 1, 0)),
+                   ('keyctl', lambda: libc.syscall(250, 0, -3, 0))]:      # x86-64 numbers
+    ctypes.set_errno(0)
+    REPORT['syscalls'][name] = [call(), ctypes.get_errno()]
 """
 HOG_REPORT = raising("output_layer", "hs, Wy, by", "'REPORT=' + json.dumps(REPORT)")
 TAKE_CODE_CELL = """
@@ -305,6 +315,21 @@ def test_processes_scratch_shm_and_user_namespaces_are_capped(crafted):
     assert hog["scratch_mb"] <= limits.scratch_mb and hog["shm_mb"] <= limits.shm_mb, hog  # of 400
     assert hog["userns"] != 0, hog
     assert result(report, "hog")["score"] == 10 - 3
+
+
+def test_system_calls_outside_the_filter_are_refused(crafted):
+    """Without the filter (in the sandbox all the same) ptrace(TRACEME) succeeds and the
+    others fail only on their bad arguments (EFAULT, EINVAL...); with it, each is EPERM."""
+    if seccomp_filter() is None:
+        pytest.skip("no system-call filter here: apt-get install -y python3-seccomp")
+    if os.uname().machine != "x86_64":
+        pytest.skip("the crafted calls use x86-64 system-call numbers")
+    _, report, _ = crafted
+    message = messages(report, "hog")["test_output_layer_visible"]
+    hog = json.loads(message.split("REPORT=", 1)[1].rstrip(".").rstrip())
+    assert hog["syscalls"] == {name: [-1, errno.EPERM] for name in hog["syscalls"]}, hog
+    assert len(hog["syscalls"]) == 4 and result(report, "hog")["seccomp"] is True
+    assert result(report, "honest")["score"] == 10
 
 
 def test_the_course_answers_are_not_reachable_by_any_route(crafted):
@@ -509,3 +534,33 @@ def test_scratch_folders_are_removed_when_grading_is_interrupted(tmp_path):
         grader.wait(timeout=180)  # a loaded machine stops a process slowly
         assert list(scratch_parent.glob("rnnlab-grade-*")) == [], sig
     assert not orphan.exists()
+
+
+SYSCALLS = """
+import ctypes, json
+libc = ctypes.CDLL(None, use_errno=True)
+ctypes.set_errno(0)
+traced = [libc.ptrace(0, 0, 0, 0), ctypes.get_errno()]
+import numpy, torch
+print(json.dumps({"ptrace": traced, "torch": float(torch.ones(3).sum())}))
+"""
+
+
+@needs_sandbox
+def test_the_filter_refuses_its_calls_and_the_sandbox_still_runs_torch(tmp_path):
+    """The same sandbox with and without the filter: ptrace(TRACEME) succeeds without it."""
+    from rnnlab.grader.sandbox import bwrap_command, filter_fd
+
+    if seccomp_filter() is None:
+        pytest.skip("no system-call filter here: apt-get install -y python3-seccomp")
+    seen = {}
+    for name, fd in (("without", None), ("with", filter_fd())):
+        cmd = [*bwrap_command(tmp_path, [], seccomp_fd=fd), sys.executable, "-c", SYSCALLS]
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                             pass_fds=() if fd is None else (fd,))
+        if fd is not None:
+            os.close(fd)
+        assert run.returncode == 0, run.stderr[-2000:]
+        seen[name] = json.loads(run.stdout)
+    assert seen["without"] == {"ptrace": [0, 0], "torch": 3.0}, seen
+    assert seen["with"] == {"ptrace": [-1, errno.EPERM], "torch": 3.0}, seen

@@ -334,6 +334,7 @@ def grade_notebook(path: str | os.PathLike, source: str | os.PathLike | Spec,
         worker = WorkerProcess(scratch, limits, sandbox=sandbox, forbidden=list(forbidden),
                                exercises=spec.exercises, numba_cache_out=numba_cache_out)
         result["sandboxed"] = worker.sandboxed
+        result["seccomp"] = worker.seccomp
         try:
             if copy_folder:
                 _copy_folder(path.parent, scratch)

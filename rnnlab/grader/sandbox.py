@@ -12,7 +12,11 @@ The sandbox (``bwrap`` 0.8 or later, Debian package ``bubblewrap``) gives the wo
   capabilities, uid 65534;
 * resource limits: address space (``--memory``), file size, no core files, and at most
   ``Limits.processes`` processes and threads (:func:`pids_cgroup` when the grader runs
-  as root, else ``RLIMIT_NPROC`` in the sandbox's user namespace).
+  as root, else ``RLIMIT_NPROC`` in the sandbox's user namespace);
+* a system-call filter (``bwrap --seccomp``) that refuses, with ``EPERM``, the calls of
+  :data:`DENIED_SYSCALLS`: compiled by libseccomp's own Python bindings
+  (:func:`seccomp_filter`; Debian package ``python3-seccomp``), and left out, with an
+  event saying so, where no Python here has them.
 
 Where ``bwrap`` is missing or cannot start (for example in a container without user
 namespaces), :class:`WorkerProcess` runs the same worker as a plain subprocess with the same
@@ -53,6 +57,31 @@ LIBRARY_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(rnnlab.__file__
 WORKER_MAIN = "import sys; sys.path.insert(0, {library!r}); " \
               "from rnnlab.grader.worker import main; main()"
 BWRAP_OPTIONS = ("--disable-userns", "--size", "--perms")  # bubblewrap 0.8
+#: System calls no submission needs, refused with EPERM in the sandbox: tracing and
+#: reading other processes, mounts and namespaces, kernel keys, BPF, performance
+#: counters, userfaultfd and io_uring (kernel attack surface), modules, clocks, reboot.
+DENIED_SYSCALLS = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "mount_setattr",
+    "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
+    "open_by_handle_at", "name_to_handle_at", "keyctl", "add_key", "request_key", "bpf",
+    "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
+    "io_uring_register", "kexec_load", "kexec_file_load", "init_module", "finit_module",
+    "delete_module", "reboot", "swapon", "swapoff", "acct", "iopl", "ioperm",
+    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog", "quotactl",
+    "vhangup", "lookup_dcookie")
+# Run by a Python that has libseccomp's bindings: the filter, as BPF, on stdout.
+SECCOMP_SCRIPT = """
+import errno, sys, seccomp
+rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+for name in sys.argv[1:]:
+    try:
+        rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
+    except (RuntimeError, ValueError, OSError):
+        pass  # not a system call of this architecture
+rules.export_bpf(sys.stdout)
+"""
+SECCOMP_PYTHONS = (sys.executable, "/usr/bin/python3")  # the course's, the system's
 
 
 @dataclass
@@ -107,10 +136,40 @@ def _python_dirs(forbidden: list[Path]) -> list[str]:
             if not any(Path(d).is_relative_to(o) for o in keep[:i])]
 
 
+@functools.lru_cache(maxsize=1)
+def seccomp_filter() -> bytes | None:
+    """The sandbox's system-call filter as compiled BPF, or None where no Python here has
+    libseccomp's bindings (Debian: ``apt-get install -y python3-seccomp``)."""
+    for python in dict.fromkeys(SECCOMP_PYTHONS):
+        if not os.path.exists(python):
+            continue
+        try:
+            made = subprocess.run([python, "-I", "-c", SECCOMP_SCRIPT, *DENIED_SYSCALLS],
+                                  capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if made.returncode == 0 and made.stdout and len(made.stdout) % 8 == 0:
+            return made.stdout  # BPF instructions are 8 bytes each
+    return None
+
+
+def filter_fd() -> int | None:
+    """A file descriptor holding :func:`seccomp_filter` at offset 0, for ``bwrap
+    --seccomp`` (one per sandbox: bwrap reads it to the end), or None without one."""
+    program = seccomp_filter()
+    if program is None:
+        return None
+    fd = os.memfd_create("rnnlab-seccomp")
+    os.write(fd, program)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
 def bwrap_command(scratch: Path, forbidden: list[Path], limits: Limits | None = None,
-                  numba_cache: Path | None = None) -> list[str]:
+                  numba_cache: Path | None = None, seccomp_fd: int | None = None) -> list[str]:
     """The ``bwrap`` arguments that run a worker given a read-only copy of ``scratch``
-    (and, for a trusted run only, ``numba_cache`` writable at :data:`NUMBA_INSIDE`)."""
+    (and, for a trusted run only, ``numba_cache`` writable at :data:`NUMBA_INSIDE`), with
+    the system-call filter read from ``seccomp_fd`` if one is given."""
     limits = limits or Limits()
     cmd = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user",
            "--disable-userns", "--uid", str(NOBODY), "--gid", str(NOBODY),
@@ -132,6 +191,8 @@ def bwrap_command(scratch: Path, forbidden: list[Path], limits: Limits | None = 
             "--size", str(limits.scratch_mb * 2**20), "--perms", "0700", "--tmpfs", INSIDE]
     if numba_cache is not None:
         cmd += ["--bind", str(numba_cache), NUMBA_INSIDE]
+    if seccomp_fd is not None:
+        cmd += ["--seccomp", str(seccomp_fd)]
     # The root itself (a tmpfs holding the mount points) is made read-only last.
     cmd += ["--remount-ro", "/", "--chdir", INSIDE]
     return cmd
@@ -150,15 +211,18 @@ def sandbox_problem() -> str | None:
     missing = [o for o in BWRAP_OPTIONS if o not in usage]
     if missing:
         return f"bubblewrap 0.8 or later is needed (this one has no {', '.join(missing)})"
-    probe = Path(tempfile.mkdtemp(prefix="rnnlab-probe-"))
-    try:  # the worker's own command, importing the very rnnlab of the grader
+    probe, fd = Path(tempfile.mkdtemp(prefix="rnnlab-probe-")), filter_fd()
+    try:  # the worker's own command and filter, importing the very rnnlab of the grader
         code = f"import sys; sys.path.insert(0, {LIBRARY_PARENT!r}); import rnnlab"
-        cmd = [*bwrap_command(probe, []), sys.executable, "-I", "-c", code]
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        cmd = [*bwrap_command(probe, [], seccomp_fd=fd), sys.executable, "-I", "-c", code]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                                pass_fds=() if fd is None else (fd,))
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap cannot start: {exc}"
     finally:
         shutil.rmtree(probe, ignore_errors=True)
+        if fd is not None:
+            os.close(fd)
     if result.returncode != 0:
         return "bubblewrap cannot start: " + (result.stderr.strip().splitlines() or ["?"])[-1]
     return None
@@ -193,6 +257,7 @@ class WorkerProcess:
         self.forbidden = [Path(os.path.realpath(f)) for f in forbidden]
         self.exercises = list(exercises)
         self.sandboxed = sandbox and sandbox_problem() is None
+        self.seccomp = self.sandboxed and seccomp_filter() is not None
         self.history: list[tuple[str, float]] = []  # cells that finished, replayed on restart
         self.restarts = 0
         self.cell_seconds = 0.0  # spent running cells, replays included
@@ -233,18 +298,26 @@ class WorkerProcess:
         out = self.numba_cache_out
         if out is not None:
             Path(out).mkdir(parents=True, exist_ok=True)
+        fd = filter_fd() if self.seccomp else None
         if self.sandboxed:
-            cmd = bwrap_command(self.scratch, self.forbidden, self.limits, out)
+            cmd = bwrap_command(self.scratch, self.forbidden, self.limits, out, fd)
             cwd, home, numba = None, INSIDE, NUMBA_INSIDE
+            if fd is None and "no system-call filter" not in " ".join(self.events):
+                self.events.append("no system-call filter: no Python here has libseccomp's "
+                                   "bindings (apt-get install -y python3-seccomp)")
         else:
             cmd, cwd, home, numba = [], str(self.scratch), str(self.scratch), str(out)
         env = _environment(home, self.limits.threads)
         if out is not None:
             env["NUMBA_CACHE_DIR"] = numba
-        self.proc = subprocess.Popen(
-            cmd + argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=self._limit,
-            start_new_session=True)
+        try:
+            self.proc = subprocess.Popen(
+                cmd + argv, cwd=cwd, env=env, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=self._limit,
+                start_new_session=True, pass_fds=() if fd is None else (fd,))
+        finally:
+            if fd is not None:
+                os.close(fd)
         self.channel = Channel(self.proc.stdin.fileno(), self.proc.stdout.fileno())
         try:
             reply = self._wait(None, time.monotonic() + self.limits.startup_timeout)
