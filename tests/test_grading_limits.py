@@ -32,7 +32,8 @@ from test_grading import (
 )
 
 from rnnlab.grader import codec, protocol
-from rnnlab.grader.sandbox import Limits, WorkerProcess, WorkerTimeoutError, seccomp_filter
+from rnnlab.grader.host import seccomp_filter
+from rnnlab.grader.sandbox import Limits, WorkerProcess, WorkerTimeoutError
 
 CLASS_TIMEOUT = 1500  # seconds for the whole class, a hang included
 LIMITS = {"cell_timeout": 30, "call_timeout": 10, "grace": 2, "budget": 90,
@@ -549,7 +550,8 @@ print(json.dumps({"ptrace": traced, "torch": float(torch.ones(3).sum())}))
 @needs_sandbox
 def test_the_filter_refuses_its_calls_and_the_sandbox_still_runs_torch(tmp_path):
     """The same sandbox with and without the filter: ptrace(TRACEME) succeeds without it."""
-    from rnnlab.grader.sandbox import bwrap_command, filter_fd
+    from rnnlab.grader.host import filter_fd
+    from rnnlab.grader.sandbox import bwrap_command
 
     if seccomp_filter() is None:
         pytest.skip("no system-call filter here: apt-get install -y python3-seccomp")

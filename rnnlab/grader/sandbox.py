@@ -13,10 +13,9 @@ The sandbox (``bwrap`` 0.8 or later, Debian package ``bubblewrap``) gives the wo
 * resource limits: address space (``--memory``), file size, no core files, and at most
   ``Limits.processes`` processes and threads (:func:`pids_cgroup` when the grader runs
   as root, else ``RLIMIT_NPROC`` in the sandbox's user namespace);
-* a system-call filter (``bwrap --seccomp``) that refuses, with ``EPERM``, the calls of
-  :data:`DENIED_SYSCALLS`: compiled by libseccomp's own Python bindings
-  (:func:`seccomp_filter`; Debian package ``python3-seccomp``), and left out, with an
-  event saying so, where no Python here has them.
+* a system-call filter (``bwrap --seccomp``) refusing, with ``EPERM``, the calls of
+  :data:`rnnlab.grader.host.DENIED_SYSCALLS`, where libseccomp's Python bindings are here
+  (Debian ``python3-seccomp``); without them an event says it is missing.
 
 Where ``bwrap`` is missing or cannot start (for example in a container without user
 namespaces), :class:`WorkerProcess` runs the same worker as a plain subprocess with the same
@@ -43,7 +42,13 @@ from typing import Any
 
 import rnnlab
 from rnnlab.grader.codec import TEXT_LIMIT, TransferError, clean_text, decode, encode
-from rnnlab.grader.host import SCRATCH_PREFIX, pids_cgroup, remove_cgroup
+from rnnlab.grader.host import (
+    SCRATCH_PREFIX,
+    filter_fd,
+    pids_cgroup,
+    remove_cgroup,
+    seccomp_filter,
+)
 from rnnlab.grader.protocol import Channel, remote_error
 
 INSIDE = "/sandbox"
@@ -57,31 +62,6 @@ LIBRARY_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(rnnlab.__file__
 WORKER_MAIN = "import sys; sys.path.insert(0, {library!r}); " \
               "from rnnlab.grader.worker import main; main()"
 BWRAP_OPTIONS = ("--disable-userns", "--size", "--perms")  # bubblewrap 0.8
-#: System calls no submission needs, refused with EPERM in the sandbox: tracing and
-#: reading other processes, mounts and namespaces, kernel keys, BPF, performance
-#: counters, userfaultfd and io_uring (kernel attack surface), modules, clocks, reboot.
-DENIED_SYSCALLS = (
-    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
-    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "mount_setattr",
-    "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick",
-    "open_by_handle_at", "name_to_handle_at", "keyctl", "add_key", "request_key", "bpf",
-    "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
-    "io_uring_register", "kexec_load", "kexec_file_load", "init_module", "finit_module",
-    "delete_module", "reboot", "swapon", "swapoff", "acct", "iopl", "ioperm",
-    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog", "quotactl",
-    "vhangup", "lookup_dcookie")
-# Run by a Python that has libseccomp's bindings: the filter, as BPF, on stdout.
-SECCOMP_SCRIPT = """
-import errno, sys, seccomp
-rules = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
-for name in sys.argv[1:]:
-    try:
-        rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
-    except (RuntimeError, ValueError, OSError):
-        pass  # not a system call of this architecture
-rules.export_bpf(sys.stdout)
-"""
-SECCOMP_PYTHONS = (sys.executable, "/usr/bin/python3")  # the course's, the system's
 
 
 @dataclass
@@ -134,35 +114,6 @@ def _python_dirs(forbidden: list[Path]) -> list[str]:
     keep = sorted(set(keep), key=len)
     return [d for i, d in enumerate(keep)
             if not any(Path(d).is_relative_to(o) for o in keep[:i])]
-
-
-@functools.lru_cache(maxsize=1)
-def seccomp_filter() -> bytes | None:
-    """The sandbox's system-call filter as compiled BPF, or None where no Python here has
-    libseccomp's bindings (Debian: ``apt-get install -y python3-seccomp``)."""
-    for python in dict.fromkeys(SECCOMP_PYTHONS):
-        if not os.path.exists(python):
-            continue
-        try:
-            made = subprocess.run([python, "-I", "-c", SECCOMP_SCRIPT, *DENIED_SYSCALLS],
-                                  capture_output=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if made.returncode == 0 and made.stdout and len(made.stdout) % 8 == 0:
-            return made.stdout  # BPF instructions are 8 bytes each
-    return None
-
-
-def filter_fd() -> int | None:
-    """A file descriptor holding :func:`seccomp_filter` at offset 0, for ``bwrap
-    --seccomp`` (one per sandbox: bwrap reads it to the end), or None without one."""
-    program = seccomp_filter()
-    if program is None:
-        return None
-    fd = os.memfd_create("rnnlab-seccomp")
-    os.write(fd, program)
-    os.lseek(fd, 0, os.SEEK_SET)
-    return fd
 
 
 def bwrap_command(scratch: Path, forbidden: list[Path], limits: Limits | None = None,
