@@ -31,6 +31,7 @@ from test_grading import (
 from rnnlab.grader import class_report, feedback
 from rnnlab.grader.classroom import GradingRefusedError, grade_class, student_seed
 from rnnlab.grader.collect import collect, safe_extract
+from rnnlab.grader.host import seccomp_filter
 from rnnlab.grader.sandbox import Limits
 
 LIMITS = Limits(cell_timeout=60, call_timeout=30, grace=2)
@@ -105,6 +106,16 @@ def test_honest_full_marks_blank_zero_and_everyone_written(attacked):
             assert (out / "feedback" / student / UNIT / f"{UNIT}.{ext}").is_file()
     assert (out / "report.json").is_file()
     assert report["solution"]["score"] == 10
+
+
+@needs_sandbox
+def test_the_report_says_whether_the_system_call_filter_was_on(attacked):
+    _, _, report = attacked
+    on = seccomp_filter() is not None
+    assert report["seccomp"] is on
+    graded = [r for r in report["results"].values() if r["status"] == "graded"]
+    assert graded and all(r["seccomp"] is on for r in graded)
+    assert all(("no system-call filter" in " ".join(r["events"])) is not on for r in graded)
 
 
 @needs_sandbox

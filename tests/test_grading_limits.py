@@ -566,3 +566,19 @@ def test_the_filter_refuses_its_calls_and_the_sandbox_still_runs_torch(tmp_path)
         seen[name] = json.loads(run.stdout)
     assert seen["without"] == {"ptrace": [0, 0], "torch": 3.0}, seen
     assert seen["with"] == {"ptrace": [-1, errno.EPERM], "torch": 3.0}, seen
+
+
+@needs_sandbox
+def test_without_the_filter_the_sandbox_runs_and_says_so(tmp_path, monkeypatch):
+    from rnnlab.grader import sandbox
+
+    monkeypatch.setattr(sandbox, "seccomp_filter", lambda: None)
+    worker = WorkerProcess(tmp_path, Limits(), sandbox=True)
+    try:
+        assert worker.sandboxed and worker.seccomp is False
+        error = worker.run_cell("import ctypes\n"  # ptrace(TRACEME) is not refused
+                                "assert ctypes.CDLL(None).ptrace(0, 0, 0, 0) == 0")
+        assert error is None, error
+    finally:
+        worker.close()
+    assert sum("no system-call filter" in e for e in worker.events) == 1, worker.events

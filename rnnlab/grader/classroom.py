@@ -54,6 +54,7 @@ from pathlib import Path
 from rnnlab.checks import SEED_VARIABLE
 from rnnlab.grader import class_report, feedback, results
 from rnnlab.grader.collect import collect
+from rnnlab.grader.host import seccomp_filter
 from rnnlab.grader.runner import grade_notebook
 from rnnlab.grader.sandbox import Limits, sandbox_problem
 from rnnlab.grader.spec import Spec, read_notebook, spec_from_notebook
@@ -324,6 +325,10 @@ def grade_class(unit: str, submissions: Path, out: Path, course: Path, seed: int
     if problem:
         log(f"WARNING: grading WITHOUT the sandbox ({problem}); submissions can read "
             "and write anything this user can. Grade only trusted work this way.")
+    seccomp = None if scheduler or problem else seccomp_filter() is not None
+    if seccomp is False:
+        log("note: the sandbox runs without its system-call filter (no Python here has "
+            "libseccomp's bindings: apt-get install -y python3-seccomp)")
     spec = spec_from_notebook(read_notebook(source))
     seed = secrets.randbits(64) if seed is None else int(seed)
     found, problems = collect(Path(submissions), unit, out, pattern)
@@ -367,7 +372,7 @@ def grade_class(unit: str, submissions: Path, out: Path, course: Path, seed: int
     graded = dict(sorted(graded.items()))
     results.write_csv(out / "grades.csv", unit, graded)
     report = {"unit": unit, "seed": seed, "sandbox": problem is None,
-              "sandbox_problem": problem, "scheduler": scheduler,
+              "sandbox_problem": problem, "seccomp": seccomp, "scheduler": scheduler,
               "limits": {**vars(limits), "student_timeout": student_timeout,
                          "grader_memory_mb": grader_memory_mb},
               "solution": {k: solution.get(k) for k in ("status", "score", "max_score",
