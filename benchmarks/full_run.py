@@ -30,6 +30,24 @@ def machine(load: float, note: str = "") -> str:
             + (f"; {note}" if note else ""))
 
 
+def execute(path: Path, nb, variables: dict[str, str] | None = None) -> float:
+    """Seconds to run ``nb`` (read from ``path``) in a fresh kernel in its folder, with
+    ``variables`` set and ``RNNLAB_FAST``/``NBGRADER_EXECUTION`` otherwise unset (full mode
+    when ``variables`` is empty); the environment is restored afterwards."""
+    variables = variables or {}
+    saved = {k: os.environ.pop(k, None) for k in ("RNNLAB_FAST", "NBGRADER_EXECUTION")}
+    os.environ.update(variables)  # the kernel inherits the environment
+    try:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=1800, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        return time.perf_counter() - start
+    finally:
+        for k in variables:
+            os.environ.pop(k)
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+
+
 def record(unit: str, read: dict[str, str], out: Path, command: str, note: str = "",
            executed: str = "") -> dict:
     """Run ``solutions/<unit>`` in full mode; write ``{name: value of expression}`` for
@@ -38,15 +56,8 @@ def record(unit: str, read: dict[str, str], out: Path, command: str, note: str =
     nb = nbformat.read(path, as_version=4)
     fields = ", ".join(f"{name!r}: {expression}" for name, expression in read.items())
     nb.cells.append(nbformat.v4.new_code_cell(f"import json; print(json.dumps({{{fields}}}))"))
-    saved = {k: os.environ.pop(k, None) for k in ("RNNLAB_FAST", "NBGRADER_EXECUTION")}
     load = os.getloadavg()[0]
-    try:
-        start = time.perf_counter()
-        NotebookClient(nb, timeout=1800, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        elapsed = time.perf_counter() - start
-    finally:
-        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    elapsed = execute(path, nb)
     if executed:
         nbformat.write(nb, executed)
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")

@@ -7,20 +7,17 @@ self-learner runs by default). The budgets (COURSE.md, issue 14): 90 s per unit 
 mode and 6 minutes for the whole course; 10 minutes per unit in full mode. The result is
 printed as a Markdown table, a column per unit.
 
-    python benchmarks/time_units.py [--modes fast nbgrader full] [UNIT ...]
+    python benchmarks/time_units.py [UNIT ...] [--modes fast nbgrader full]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
-from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from full_run import ROOT, execute
 
-ROOT = Path(__file__).resolve().parents[1]
 #: mode: (environment variables set, unit budget in seconds, whole-course budget)
 MODES = {"fast": ({"RNNLAB_FAST": "1"}, 90.0, 360.0),
          "nbgrader": ({"NBGRADER_EXECUTION": "autograde"}, 90.0, 360.0),
@@ -31,18 +28,7 @@ LABELS = {"fast": "`RNNLAB_FAST=1`", "nbgrader": "`NBGRADER_EXECUTION`", "full":
 def run_unit(unit: str, variables: dict[str, str]) -> float:
     """Seconds to execute ``solutions/<unit>/<unit>.ipynb`` in a fresh kernel."""
     path = ROOT / "solutions" / unit / f"{unit}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    saved = {k: os.environ.pop(k, None) for k in ("RNNLAB_FAST", "NBGRADER_EXECUTION")}
-    os.environ.update(variables)  # the kernel inherits the environment
-    try:
-        start = time.perf_counter()
-        NotebookClient(nb, timeout=1800, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        return time.perf_counter() - start
-    finally:
-        for k in variables:
-            os.environ.pop(k)
-        os.environ.update({k: v for k, v in saved.items() if v is not None})
+    return execute(path, nbformat.read(path, as_version=4), variables)
 
 
 def main(units: list[str], modes: list[str]) -> None:

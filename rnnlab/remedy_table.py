@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import experiments
+from rnnlab.remedies import global_norm
 
 EXPLODING_T, VANISHING_T, SIGMA, TRUNCATE = 100, 60, 1.5, 10
 SGD_LR, RMSPROP_LR = 0.05, 0.01
@@ -92,7 +93,7 @@ def gradient_norms(lengths, sigma: float = SIGMA, truncate: int = TRUNCATE,
             model = experiments.make_model("tanh RNN", seed=seed, sigma=sigma, truncate=k)
             loss = torch.mean((model(x) - y) ** 2)
             grads = torch.autograd.grad(loss, list(model.parameters()))
-            norms[name].append(float(torch.sqrt(sum((g**2).sum() for g in grads))))
+            norms[name].append(global_norm([g.numpy() for g in grads]))
     return {name: np.array(v) for name, v in norms.items()}
 
 
